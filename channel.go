@@ -1,0 +1,207 @@
+package assistant
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/Masterminds/semver/v3"
+)
+
+// Kind is the kind of a [Channel].
+type Kind int
+
+// Channel kinds. Only Web, SDK and MiniProgram carry more than normal
+// (text and rich) messages.
+const (
+	KindOther Kind = iota
+	KindWeb
+	KindSDK
+	KindMiniProgram
+)
+
+// Channel is the channel through which the customer is talking: it decides
+// which message types the host may send. The zero Channel is an unnamed
+// other channel. Channels are immutable values, safe to share.
+type Channel struct {
+	kind    Kind
+	name    string          // KindOther only
+	version *semver.Version // KindSDK only
+}
+
+// Web returns the Web channel (the vendor's web chat).
+func Web() Channel { return Channel{kind: KindWeb} }
+
+// MiniProgram returns the Mini Program channel.
+func MiniProgram() Channel { return Channel{kind: KindMiniProgram} }
+
+// SDK returns the channel of the vendor's app SDK at the given version,
+// such as "5.1", "5.1.1" or "v5.2.0". Versions compare by semver rules, so
+// a pre-release such as "5.1.0-beta.1" is below 5.1.
+func SDK(version string) (Channel, error) {
+	v, err := semver.NewVersion(version)
+	if err != nil {
+		return Channel{}, fmt.Errorf("assistant: SDK version %q: %w", version, err)
+	}
+	return Channel{kind: KindSDK, version: v}, nil
+}
+
+// OtherChannel returns a channel that carries normal messages only, such
+// as WeChat official accounts, WeCom, Weibo or email. name is a label for
+// errors and logs; it does not make the channel Web, SDK or Mini Program.
+func OtherChannel(name string) Channel { return Channel{kind: KindOther, name: name} }
+
+// ParseChannel parses the form String returns: "web", "miniprogram",
+// "sdk@VERSION", or any other name for an other channel.
+func ParseChannel(s string) (Channel, error) {
+	switch {
+	case s == "web":
+		return Web(), nil
+	case s == "miniprogram":
+		return MiniProgram(), nil
+	case strings.HasPrefix(s, "sdk@"):
+		return SDK(s[len("sdk@"):])
+	case s == "" || s == "sdk":
+		return Channel{}, errors.New(`assistant: channel must be "web", "miniprogram", "sdk@VERSION" or a name`)
+	}
+	return OtherChannel(s), nil
+}
+
+// Kind returns the channel's kind.
+func (c Channel) Kind() Kind { return c.kind }
+
+// Version returns the SDK version of an SDK channel, or nil.
+func (c Channel) Version() *semver.Version { return c.version }
+
+// String returns "web", "miniprogram", "sdk@VERSION" (as given) or the
+// other channel's name ("other" when unnamed).
+func (c Channel) String() string {
+	switch c.kind {
+	case KindWeb:
+		return "web"
+	case KindMiniProgram:
+		return "miniprogram"
+	case KindSDK:
+		if c.version == nil {
+			return "sdk"
+		}
+		return "sdk@" + c.version.Original()
+	}
+	if c.name == "" {
+		return "other"
+	}
+	return c.name
+}
+
+// Check reports whether the channel may carry m under [DefaultRules].
+func (c Channel) Check(m Message) error { return defaultRules().Check(c, m) }
+
+// defaultRules is built once, on first use, and never handed out, so no
+// caller can change it; DefaultRules gives callers their own copy.
+var defaultRules = sync.OnceValue(DefaultRules)
+
+// ErrNotAllowed is matched (errors.Is) by errors refusing a message on a
+// channel that cannot carry its type.
+var ErrNotAllowed = errors.New("message type not allowed on channel")
+
+// NotAllowedError refuses a message type on a channel, naming the rule. It
+// matches [ErrNotAllowed].
+type NotAllowedError struct {
+	Type    string  // message type
+	Channel Channel // the refusing channel
+	Rule    string  // where the type may go, e.g. "product: web, sdk >=5.1"
+}
+
+func (e *NotAllowedError) Error() string {
+	return fmt.Sprintf("assistant: %s not allowed on channel %s (rule: %s)", e.Type, e.Channel, e.Rule)
+}
+
+// Is reports whether target is ErrNotAllowed.
+func (e *NotAllowedError) Is(target error) bool { return target == ErrNotAllowed }
+
+// Allow says which channels may carry one message type.
+type Allow struct {
+	Web, MiniProgram, Other bool
+	// SDK is the range of SDK versions that may carry the type; nil means
+	// none. Constraints compare pre-releases by semver rules only when
+	// IncludePrerelease is set, as in DefaultRules.
+	SDK *semver.Constraints
+}
+
+// String describes the rule, such as "web, sdk >=5.1".
+func (a Allow) String() string {
+	var parts []string
+	if a.Web && a.MiniProgram && a.Other && a.SDK != nil && a.SDK.String() == "*" {
+		return "all channels"
+	}
+	if a.Web {
+		parts = append(parts, "web")
+	}
+	if a.SDK != nil {
+		parts = append(parts, "sdk "+a.SDK.String())
+	}
+	if a.MiniProgram {
+		parts = append(parts, "miniprogram")
+	}
+	if a.Other {
+		parts = append(parts, "other channels")
+	}
+	if len(parts) == 0 {
+		return "no channel"
+	}
+	return strings.Join(parts, ", ")
+}
+
+func (a Allow) allows(c Channel) bool {
+	switch c.kind {
+	case KindWeb:
+		return a.Web
+	case KindMiniProgram:
+		return a.MiniProgram
+	case KindSDK:
+		return a.SDK != nil && c.version != nil && a.SDK.Check(c.version)
+	}
+	return a.Other
+}
+
+// Rules maps message types to the channels that may carry them. It is plain
+// data: copy [DefaultRules], change an entry and use its Check or
+// ForChannel when a host changes its rules. A type with no entry is refused
+// everywhere. Rules is safe for concurrent reads.
+type Rules map[string]Allow
+
+// DefaultRules returns a fresh copy of the vendor's rules: text and rich on
+// every channel; product on Web and on SDK >= 5.1 (pre-releases of 5.1 are
+// below it); miniprogrampage on Mini Program only.
+func DefaultRules() Rules {
+	any, _ := semver.NewConstraint("*")
+	any.IncludePrerelease = true
+	v51, _ := semver.NewConstraint(">=5.1")
+	v51.IncludePrerelease = true
+	all := Allow{Web: true, MiniProgram: true, Other: true, SDK: any}
+	return Rules{
+		TypeText:            all,
+		TypeRich:            all,
+		TypeProduct:         {Web: true, SDK: v51},
+		TypeMiniProgramPage: {MiniProgram: true},
+	}
+}
+
+// Check reports whether channel c may carry m: nil, a *NotAllowedError, or
+// ErrInvalid for a nil message. It does not validate m.
+func (r Rules) Check(c Channel, m Message) error {
+	m, err := concrete(m)
+	if err != nil {
+		return err
+	}
+	typ := m.Type()
+	a, ok := r[typ]
+	if !ok {
+		return &NotAllowedError{Type: typ, Channel: c, Rule: "no rule for " + typ}
+	}
+	if !a.allows(c) {
+		return &NotAllowedError{Type: typ, Channel: c, Rule: typ + " goes to " + a.String()}
+	}
+	return nil
+}

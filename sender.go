@@ -1,0 +1,52 @@
+package assistant
+
+import "context"
+
+// Sender delivers messages to the workspace host.
+//
+// An implementation must:
+//   - deliver exactly the bytes [Encode] returns for m, once, or return an
+//     error; an invalid m returns its validation error and delivers nothing;
+//   - honour ctx: once ctx is done, return an error that wraps ctx.Err()
+//     unless the message was already delivered;
+//   - be safe for concurrent use, delivering each message whole;
+//   - return transport failures as errors, never drop silently.
+//
+// Package assistanttest checks these rules for any Sender (TestSender).
+type Sender interface {
+	Send(ctx context.Context, m Message) error
+}
+
+// SenderFunc adapts a function to the Sender interface.
+type SenderFunc func(ctx context.Context, m Message) error
+
+// Send calls f(ctx, m).
+func (f SenderFunc) Send(ctx context.Context, m Message) error { return f(ctx, m) }
+
+// ForChannel returns a Sender that refuses, with a *NotAllowedError, every
+// message ch cannot carry under [DefaultRules], and passes the others to s.
+// Put it outside RateLimited so a refusal uses no slot:
+//
+//	s := ForChannel(RateLimited(transport), ch)
+func ForChannel(s Sender, ch Channel) Sender {
+	return defaultRules().ForChannel(s, ch)
+}
+
+// ForChannel is like the package-level [ForChannel] but applies r. The
+// returned Sender reads r on every Send: do not change r while it is in use.
+func (r Rules) ForChannel(s Sender, ch Channel) Sender {
+	return &channelSender{next: s, ch: ch, rules: r}
+}
+
+type channelSender struct {
+	next  Sender
+	ch    Channel
+	rules Rules
+}
+
+func (c *channelSender) Send(ctx context.Context, m Message) error {
+	if err := c.rules.Check(c.ch, m); err != nil {
+		return err
+	}
+	return c.next.Send(ctx, m)
+}
