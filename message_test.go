@@ -109,8 +109,10 @@ func randString(r *rand.Rand, allowed func(rune) bool) string {
 	return b.String()
 }
 
-func prose(c rune) bool { return c >= 0x20 && c != 0x7f && !(c >= 0x80 && c <= 0x9f) || c == '\t' || c == '\n' || c == '\r' }
-func line(c rune) bool  { return c >= 0x20 && c != 0x7f && !(c >= 0x80 && c <= 0x9f) }
+func prose(c rune) bool {
+	return c >= 0x20 && c != 0x7f && !(c >= 0x80 && c <= 0x9f) || c == '\t' || c == '\n' || c == '\r'
+}
+func line(c rune) bool { return c >= 0x20 && c != 0x7f && !(c >= 0x80 && c <= 0x9f) }
 func pathChar(c rune) bool {
 	return line(c) && c != ' ' && c != ':' && c != '\\' && c != '/'
 }

@@ -4,7 +4,9 @@ import "testing"
 
 func TestProductValidate(t *testing.T) {
 	const img = "https://img.example.com/p.jpg"
-	p := func(name, url, img string, params ...ProductParam) Product { return NewProduct(name, url, img, params...) }
+	p := func(name, url, img string, params ...ProductParam) Product {
+		return NewProduct(name, url, img, params...)
+	}
 	runValidation(t, []validationCase{
 		{"minimal", p("n", "", img), "", ""},
 		{"http-url", p("n", "http://item.jd.com/1.html", "http://img/x.jpg"), "", ""},
