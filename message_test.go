@@ -1,6 +1,7 @@
 package assistant
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -362,4 +363,91 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("decode(encode(decode(x))) differs (-first +second):\n%s", diff)
 		}
 	})
+}
+
+// benchMessages pairs each type with the map[string]any a naive encoder
+// would marshal for it (json.Marshal sorts keys and escapes <>&, so its
+// bytes differ; this is about speed).
+func benchMessages() []struct {
+	name string
+	msg  Message
+	m    map[string]any
+} {
+	product := seedCases[3].msg.(Product)
+	return []struct {
+		name string
+		msg  Message
+		m    map[string]any
+	}{
+		{"text", NewText("Hello, how can I help you today? 您好"), map[string]any{"method": "sendMsg", "type": "text", "content": "Hello, how can I help you today? 您好"}},
+		{"rich", seedCases[2].msg, map[string]any{"method": "sendMsg", "type": "rich", "content": seedCases[2].msg.(Rich).HTML}},
+		{"product", product, map[string]any{"method": "sendMsg", "type": "product", "content": map[string]any{
+			"name": product.Name, "url": product.URL, "imgUrl": product.ImgURL,
+			"params": []any{
+				map[string]any{"text": "¥6999.00", "color": "#FF0000", "size": 12},
+				map[string]any{"text": "Additional ¥30 for orders over ¥1999"},
+			}}}},
+		{"miniprogrampage", seedCases[5].msg, map[string]any{"method": "sendMsg", "type": "miniprogrampage", "content": map[string]any{
+			"title": "title", "pagepath": "pagepath", "thumb_media_id": "thumb_media_id", "pic_url": "http://img12.360buyimg.com/n1/xxx.jpg"}}},
+	}
+}
+
+func BenchmarkEncode(b *testing.B) {
+	for _, bm := range benchMessages() {
+		b.Run(bm.name+"/Encode", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := Encode(bm.msg); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(bm.name+"/AppendEncode", func(b *testing.B) {
+			b.ReportAllocs()
+			buf := make([]byte, 0, 1024)
+			for b.Loop() {
+				var err error
+				if buf, err = AppendEncode(buf[:0], bm.msg); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(bm.name+"/json.Marshal-map", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := json.Marshal(bm.m); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkDecode(b *testing.B) {
+	for _, bm := range benchMessages() {
+		w, _ := Encode(bm.msg)
+		b.Run(bm.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := Decode(w); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func TestAppendEncodeZeroAllocs(t *testing.T) {
+	if testing.CoverMode() != "" {
+		t.Skip("coverage instrumentation allocates")
+	}
+	buf := make([]byte, 0, 1024)
+	for _, bm := range benchMessages() {
+		allocs := testing.AllocsPerRun(100, func() {
+			buf, _ = AppendEncode(buf[:0], bm.msg)
+		})
+		if allocs != 0 {
+			t.Errorf("%s: AppendEncode into a reused buffer: %v allocs/op, want 0", bm.name, allocs)
+		}
+	}
 }
