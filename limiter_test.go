@@ -340,3 +340,36 @@ func TestStackOverheadAllocs(t *testing.T) {
 		t.Errorf("ForChannel+RateLimited: %v allocs per Send, want at most 1", a)
 	}
 }
+
+func TestRateLimitedDegenerateConfig(t *testing.T) {
+	ctx := context.Background()
+	if err := assistant.RateLimited(nil).Send(ctx, assistant.NewText("x")); err == nil {
+		t.Error("RateLimited(nil).Send = nil, want an error")
+	}
+	if err := assistant.ForChannel(nil, assistant.Web()).Send(ctx, assistant.NewText("x")); err == nil {
+		t.Error("ForChannel(nil).Send = nil, want an error")
+	}
+	rec := &assistanttest.Recorder{}
+	for _, l := range []rate.Limit{0, -1} {
+		if err := assistant.RateLimited(rec, assistant.WithLimit(l)).Send(ctx, assistant.NewText("x")); err == nil {
+			t.Errorf("WithLimit(%v).Send = nil, want an error", l)
+		}
+	}
+	synctest.Test(t, func(t *testing.T) {
+		s := assistant.RateLimited(rec, assistant.WithInterval(0))
+		for range 5 {
+			if err := s.Send(ctx, assistant.NewText("x")); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if gs := gaps(rec.Records()); cmp.Diff([]time.Duration{0, 0, 0, 0}, gs) != "" {
+			t.Errorf("WithInterval(0) gaps = %v, want no pacing", gs)
+		}
+		slow := assistant.RateLimited(rec, assistant.WithLimit(1e-30), assistant.NonBlocking())
+		slow.Send(ctx, assistant.NewText("x"))
+		var rl *assistant.RateLimitedError
+		if err := slow.Send(ctx, assistant.NewText("x")); !errors.As(err, &rl) || rl.Delay <= 0 {
+			t.Errorf("absurdly slow rate: %v, want a RateLimitedError with a positive delay", err)
+		}
+	})
+}
