@@ -242,8 +242,9 @@ func checkHTTPURL(s string) string {
 	host, _, _ := strings.Cut(rest, "/")
 	host, _, _ = strings.Cut(host, "?")
 	host, _, _ = strings.Cut(host, "#")
-	if _, h, ok := strings.Cut(host, "@"); ok {
-		host = h
+	if strings.Contains(host, "@") {
+		// http://trusted.example@evil.example reads as trusted but is not.
+		return "must not contain user info (@)"
 	}
 	if host == "" || strings.ContainsAny(host, " \\") {
 		return "must be an absolute http or https URL with a host"

@@ -21,6 +21,7 @@ func TestProductValidate(t *testing.T) {
 		{"img-path", p("n", "", "/img.jpg"), "imgUrl", "http"},
 		{"img-ftp", p("n", "", "ftp://x/y.jpg"), "imgUrl", "http"},
 		{"img-no-host", p("n", "", "https:///x.jpg"), "imgUrl", "host"},
+		{"img-userinfo", p("n", "", "https://shop.example@evil.example/x.jpg"), "imgUrl", "user info"},
 		{"img-control", p("n", "", "https://x/\ty.jpg"), "imgUrl", "control character"},
 		{"url-javascript", p("n", "javascript:alert(1)", img), "url", "scheme"},
 		{"url-data", p("n", "data:text/html,x", img), "url", "scheme"},
