@@ -79,9 +79,11 @@ func NonBlocking() LimitOption {
 // RateLimited Sender per page and share it between all goroutines that send
 // to it. It is safe for concurrent use:
 //   - Callers are served in arrival order, and sends to s never overlap.
-//   - Consecutive sends to s start at least the interval plus the margin
-//     apart, measured from the actual start of the previous send, so a late
-//     timer delays the next message instead of crowding it.
+//   - A send to s starts at least the interval plus the margin after the
+//     previous send to s returned. Counting from the return, not the start,
+//     keeps a slow send (a cold WASM page can take 250 ms to post its first
+//     message) from crowding the next one at the host; and a late timer
+//     delays the next message instead of crowding it.
 //   - An invalid message returns its validation error at once; a done ctx
 //     returns ctx.Err() (or, when its deadline falls before the next slot, at
 //     once, an error wrapping context.DeadlineExceeded). Neither sends
@@ -103,7 +105,7 @@ func RateLimited(s Sender, opts ...LimitOption) Sender {
 
 type limited struct {
 	next        Sender
-	lim         *rate.Limiter // only the turn holder takes tokens
+	lim         *rate.Limiter // only the turn holder takes tokens, when its send returns
 	nonBlocking bool
 
 	mu    sync.Mutex // guards busy and queue; never held while waiting
@@ -137,7 +139,7 @@ func (l *limited) Send(ctx context.Context, m Message) error {
 	defer l.release()
 	for {
 		now := time.Now()
-		if l.lim.AllowN(now, 1) {
+		if l.lim.TokensAt(now) >= 1 {
 			break
 		}
 		d := l.delay(now)
@@ -152,15 +154,26 @@ func (l *limited) Send(ctx context.Context, m Message) error {
 			return ctx.Err()
 		}
 	}
-	if err := l.next.Send(ctx, m); err != nil {
+	return l.send(ctx, m)
+}
+
+// send passes m on, then takes the slot at the time the send returned, so
+// the next slot counts from there. A failed send keeps its slot used: the
+// message may have arrived.
+func (l *limited) send(ctx context.Context, m Message) error {
+	err := l.next.Send(ctx, m)
+	if now := time.Now(); !l.lim.AllowN(now, 1) {
+		l.lim.ReserveN(now, 1) // float rounding left the bucket a hair short
+	}
+	if err != nil {
 		return fmt.Errorf("assistant: rate-limited send: %w", err)
 	}
 	return nil
 }
 
-// delay returns the time until a token is free. Waiting for it and then
-// taking the token at the real time (rather than reserving ahead) caps the
-// bucket at one token, so lateness is never paid back with a short gap.
+// delay returns the time until a token is free. Waiting for it and taking
+// the token at the real time (rather than reserving ahead) caps the bucket
+// at one token, so lateness is never paid back with a short gap.
 func (l *limited) delay(now time.Time) time.Duration {
 	secs := (1 - l.lim.TokensAt(now)) / float64(l.lim.Limit())
 	if !(secs < maxDelay.Seconds()) { // also catches NaN and +Inf
@@ -179,17 +192,14 @@ func (l *limited) sendNow(ctx context.Context, m Message) error {
 		return &RateLimitedError{Delay: l.delay(time.Now())}
 	}
 	now := time.Now()
-	if !l.lim.AllowN(now, 1) {
+	if l.lim.TokensAt(now) < 1 {
 		l.mu.Unlock()
 		return &RateLimitedError{Delay: l.delay(now)}
 	}
 	l.busy = true
 	l.mu.Unlock()
 	defer l.release()
-	if err := l.next.Send(ctx, m); err != nil {
-		return fmt.Errorf("assistant: rate-limited send: %w", err)
-	}
-	return nil
+	return l.send(ctx, m)
 }
 
 // acquire waits for the turn, first come first served. Waiters queue on

@@ -373,3 +373,28 @@ func TestRateLimitedDegenerateConfig(t *testing.T) {
 		}
 	})
 }
+
+// A slow send (a cold page, a network round trip) must not crowd the next
+// one: the next slot counts from when the slow send returned.
+func TestRateLimitedCountsFromReturn(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		rec := &assistanttest.Recorder{}
+		first := true
+		slow := assistant.SenderFunc(func(ctx context.Context, m assistant.Message) error {
+			if first {
+				first = false
+				time.Sleep(250 * time.Millisecond) // e.g. a cold WASM page encoding its first message
+			}
+			return rec.Send(ctx, m)
+		})
+		s := assistant.RateLimited(slow)
+		for range 3 {
+			if err := s.Send(context.Background(), assistant.NewText("x")); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if diff := cmp.Diff([]time.Duration{slot, slot}, gaps(rec.Records())); diff != "" {
+			t.Errorf("gaps at the observer (-want +got):\n%s", diff)
+		}
+	})
+}
