@@ -97,9 +97,19 @@ func (c Channel) String() string {
 // Check reports whether the channel may carry m under [DefaultRules].
 func (c Channel) Check(m Message) error { return defaultRules().Check(c, m) }
 
-// defaultRules is built once, on first use, and never handed out, so no
-// caller can change it; DefaultRules gives callers their own copy.
-var defaultRules = sync.OnceValue(DefaultRules)
+var (
+	defaultRulesOnce sync.Once
+	defaultRulesVal  Rules
+)
+
+// defaultRules returns the rules built once, on first use, and never handed
+// out, so no caller can change them; DefaultRules gives callers a copy. It
+// is a function, not a sync.OnceValue variable, so that a program which
+// never checks channels (a WASM page) links none of the semver code.
+func defaultRules() Rules {
+	defaultRulesOnce.Do(func() { defaultRulesVal = DefaultRules() })
+	return defaultRulesVal
+}
 
 // ErrNotAllowed is matched (errors.Is) by errors refusing a message on a
 // channel that cannot carry its type.

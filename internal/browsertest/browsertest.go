@@ -1,3 +1,5 @@
+//go:build !js
+
 // Package browsertest starts a headless Chromium for end-to-end tests.
 //
 // Browser tests skip when no browser is found, except under CI=true, where
