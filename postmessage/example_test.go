@@ -13,7 +13,8 @@ import (
 )
 
 // A component pins the host's origin, wraps the transport in the host's
-// rate limit and the customer's channel rules, and sends.
+// rate limit and the customer's channel rules, and sends. (The output is
+// what it prints outside a frame, as when the example runs under node.)
 func Example() {
 	pm, err := postmessage.New("https://workspace.example.com")
 	if errors.Is(err, postmessage.ErrNoHost) {
@@ -26,6 +27,8 @@ func Example() {
 	if err := s.Send(context.Background(), assistant.NewText("Hello!")); err != nil {
 		fmt.Println("not sent:", err)
 	}
+	// Output:
+	// open this page inside the workspace
 }
 
 // The js/wasm trap: a js.FuncOf callback runs on the browser's event loop,
@@ -73,7 +76,8 @@ func ExampleNew_origin() {
 }
 
 // ParentOrigin tells who frames the page; the component decides whether to
-// talk to them.
+// talk to them. (The output is what it prints outside a frame, as when the
+// example runs under node.)
 func ExampleParentOrigin() {
 	trusted := map[string]bool{"https://workspace.example.com": true}
 	origin, err := postmessage.ParentOrigin()
@@ -86,6 +90,20 @@ func ExampleParentOrigin() {
 		return
 	}
 	pm, err := postmessage.New(origin)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	_ = assistant.RateLimited(pm)
+	// Output:
+	// postmessage: no host window: the page is not in a frame (no parent window)
+}
+
+// A component the host frames inside one of its own frames posts to the
+// top window; one the host opens as a popup posts to its opener.
+func ExampleWithTarget() {
+	pm, err := postmessage.New("https://workspace.example.com",
+		postmessage.WithTarget(js.Global().Get("top")))
 	if err != nil {
 		fmt.Println(err)
 		return
