@@ -1,0 +1,370 @@
+//go:build !js
+
+package postmessage_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/imworkspace/assistant"
+	"github.com/imworkspace/assistant/internal/browsertest"
+	"github.com/imworkspace/assistant/postmessage/internal/e2etest"
+)
+
+// buildWASM builds pkg for GOOS=js GOARCH=wasm into dir/main.wasm and
+// returns GOROOT (for wasm_exec.js, which must match the toolchain).
+func buildWASM(t *testing.T, ctx context.Context, pkg, dir string) (goroot string) {
+	t.Helper()
+	out, err := exec.CommandContext(ctx, "go", "env", "GOROOT").Output()
+	if err != nil {
+		t.Fatalf("go env GOROOT: %v", err)
+	}
+	goroot = strings.TrimSpace(string(out))
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", filepath.Join(dir, "main.wasm"), pkg)
+	cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("building %s for js/wasm: %v\n%s", pkg, err, out)
+	}
+	return goroot
+}
+
+// componentPage is testdata/component's page: it runs main.wasm.
+const componentPage = `<!doctype html><meta charset="utf-8"><title>component</title>
+<script src="wasm_exec.js"></script>
+<script>
+const go = new Go();
+WebAssembly.instantiateStreaming(fetch("main.wasm"), go.importObject).then((r) => go.run(r.instance));
+</script>`
+
+// hostPage frames the component and records, for every message it
+// receives, event.data, event.origin and performance.now() at arrival.
+var hostPage = template.Must(template.New("host").Parse(`<!doctype html><meta charset="utf-8"><title>host</title>
+<script>
+window.received = [];
+addEventListener("message", (e) => {
+  received.push({t: performance.now(), abs: performance.timeOrigin + performance.now(), origin: e.origin, type: typeof e.data, data: String(e.data)});
+});
+function start() {
+  document.getElementById("c").contentWindow.postMessage("start", {{.Origin}});
+}
+</script>
+<iframe id="c" src="{{.Src}}" width="600" height="400"></iframe>`))
+
+type received struct {
+	T      float64 `json:"t"`   // ms, host's performance.now()
+	Abs    float64 `json:"abs"` // ms since the epoch, performance.timeOrigin + now()
+	Origin string  `json:"origin"`
+	Type   string  `json:"type"` // typeof event.data
+	Data   string  `json:"data"`
+}
+
+type componentReport struct {
+	Event  string    `json:"event"` // "ready", "done" or "error"
+	Error  string    `json:"error"`
+	Errors []string  `json:"errors"` // Send errors, "i: text"
+	Sent   []float64 `json:"sent"`   // after each Send, ms since the epoch (performance.timeOrigin + now())
+}
+
+// servers are the two origins of a browser test: the host page at
+// http://127.0.0.1:PORT and the component at http://localhost:PORT, which
+// the browser treats as different origins (and sites).
+type servers struct {
+	hostOrigin, compOrigin string
+	reports                chan componentReport // POSTs to the component's /report
+}
+
+// serve builds pkg for js/wasm and serves it with page as the component's
+// index, next to wasm_exec.js, and a host page framing ?src= and letting
+// start() post "start" to it.
+func serve(t *testing.T, ctx context.Context, pkg, page string) *servers {
+	t.Helper()
+	dir := t.TempDir()
+	goroot := buildWASM(t, ctx, pkg, dir)
+
+	s := &servers{reports: make(chan componentReport, 8)}
+	compMux := http.NewServeMux()
+	compMux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprint(w, page)
+	})
+	compMux.HandleFunc("GET /main.wasm", func(w http.ResponseWriter, r *http.Request) {
+		http.ServeFile(w, r, filepath.Join(dir, "main.wasm"))
+	})
+	compMux.HandleFunc("GET /wasm_exec.js", func(w http.ResponseWriter, r *http.Request) {
+		http.ServeFile(w, r, filepath.Join(goroot, "lib", "wasm", "wasm_exec.js"))
+	})
+	compMux.HandleFunc("POST /report", func(w http.ResponseWriter, r *http.Request) {
+		var rep componentReport
+		if err := json.NewDecoder(r.Body).Decode(&rep); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		select {
+		case s.reports <- rep:
+		default:
+			t.Errorf("component report dropped: %+v", rep)
+		}
+	})
+	comp := httptest.NewServer(compMux)
+	t.Cleanup(comp.Close)
+	host := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		hostPage.Execute(w, map[string]string{"Src": r.URL.Query().Get("src"), "Origin": r.URL.Query().Get("origin")})
+	}))
+	t.Cleanup(host.Close)
+
+	_, port, err := net.SplitHostPort(comp.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.hostOrigin = host.URL
+	s.compOrigin = "http://localhost:" + port
+	return s
+}
+
+// hostURL returns the host page framing the component page with query q.
+func (s *servers) hostURL(q url.Values) string {
+	src := s.compOrigin + "/?" + q.Encode()
+	return s.hostOrigin + "/?" + url.Values{"src": {src}, "origin": {s.compOrigin}}.Encode()
+}
+
+// TestBrowser frames testdata/component in a host page of another origin
+// in headless Chromium and checks what the host receives, and when.
+func TestBrowser(t *testing.T) {
+	ctx := browsertest.New(t, 3*time.Minute)
+	srv := serve(t, ctx, "./testdata/component", componentPage)
+	reports, hostOrigin, compOrigin := srv.reports, srv.hostOrigin, srv.compOrigin
+
+	// run frames the component, posting n messages to target, and returns
+	// what the host received and the component's report.
+	run := func(t *testing.T, target string, n int) ([]received, componentReport) {
+		t.Helper()
+		page := srv.hostURL(url.Values{"origin": {target}, "host": {hostOrigin}, "n": {fmt.Sprint(n)}})
+		if err := chromedp.Do(ctx, chromedp.Navigate(page)); err != nil {
+			t.Fatalf("navigate to host page: %v", err)
+		}
+		wait := func(event string, d time.Duration) componentReport {
+			t.Helper()
+			select {
+			case rep := <-reports:
+				if rep.Event != event {
+					t.Fatalf("component reported %+v, want event %q", rep, event)
+				}
+				return rep
+			case <-time.After(d):
+				t.Fatalf("component did not report %q within %v", event, d)
+			case <-ctx.Done():
+				t.Fatalf("browser context done waiting for %q: %v", event, ctx.Err())
+			}
+			panic("unreachable")
+		}
+		wait("ready", time.Minute)
+		if err := chromedp.Do(ctx, chromedp.Evaluate[chromedp.Void]("start()")); err != nil {
+			t.Fatalf("start(): %v", err)
+		}
+		done := wait("done", time.Duration(n)*2*time.Second+10*time.Second)
+		// Messages posted before Send returned arrive within a few ms; wait
+		// up to 2 s for them (and for any a wrong origin would deliver).
+		var got []received
+		for deadline := time.Now().Add(2 * time.Second); ; {
+			var err error
+			got, err = chromedp.Run(ctx, chromedp.Evaluate[[]received]("window.received"))
+			if err != nil {
+				t.Fatalf("reading window.received: %v", err)
+			}
+			if (n > 0 && len(got) >= n && target == hostOrigin) || time.Now().After(deadline) {
+				break
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		return got, done
+	}
+
+	t.Run("wrong target origin delivers nothing", func(t *testing.T) {
+		// The component posts to its own origin, which is not the host's:
+		// Send succeeds, and the browser drops every message.
+		got, done := run(t, compOrigin, 3)
+		if len(done.Errors) != 0 {
+			t.Errorf("Send errors: %v", done.Errors)
+		}
+		if len(done.Sent) != 3 {
+			t.Fatalf("component sent %d messages, want 3", len(done.Sent))
+		}
+		if len(got) != 0 {
+			t.Errorf("host received %d messages, want none: %+v", len(got), got)
+		}
+	})
+
+	t.Run("20 messages, paced, exact bytes", func(t *testing.T) {
+		const n = 20
+		got, done := run(t, hostOrigin, n)
+		if len(done.Errors) != 0 {
+			t.Errorf("Send errors: %v", done.Errors)
+		}
+		if len(got) != n {
+			t.Fatalf("host received %d messages, want %d: %+v", len(got), n, got)
+		}
+		for i, r := range got {
+			want, err := assistant.Encode(e2etest.Message(i))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Data != string(want) || r.Type != "string" || r.Origin != compOrigin {
+				t.Errorf("message %d: host got %s %q from %s\nwant string %q from %s", i, r.Type, r.Data, r.Origin, want, compOrigin)
+			}
+		}
+		// Pacing as the host sees it. RateLimited's default is 1 s plus a
+		// 10 ms margin, 19.19 s for 19 gaps; the host must never see two
+		// messages less than 1 s apart, and the margin must not cost more
+		// than 0.21 s over the run.
+		minGap, maxGap := got[1].T-got[0].T, 0.0
+		for i := 1; i < n; i++ {
+			gap := got[i].T - got[i-1].T
+			minGap, maxGap = min(minGap, gap), max(maxGap, gap)
+			if gap < 1000 {
+				t.Errorf("host saw messages %d and %d %.1f ms apart, want >= 1000 ms", i-1, i, gap)
+			}
+		}
+		total := got[n-1].T - got[0].T
+		if total > 19400 {
+			t.Errorf("host received %d messages in %.1f ms, want <= 19400 ms", n, total)
+		}
+		// For diagnosis: where the time went, per message. Latency is from
+		// Send's return in the component to the host's event, on the two
+		// processes' epoch clocks.
+		var senderMin, senderMax float64
+		if len(done.Sent) == n {
+			senderMin = done.Sent[1] - done.Sent[0]
+			for i := range n {
+				if i > 0 {
+					gap := done.Sent[i] - done.Sent[i-1]
+					senderMin, senderMax = min(senderMin, gap), max(senderMax, gap)
+				}
+				t.Logf("message %2d: host t=%9.1f ms, gap %6.1f ms, latency after Send returned %5.1f ms",
+					i, got[i].T, got[i].T-got[max(i-1, 0)].T, got[i].Abs-done.Sent[i])
+			}
+		}
+		t.Logf("host: %d messages in %.1f ms, gaps %.1f..%.1f ms; component: Send gaps %.1f..%.1f ms",
+			n, total, minGap, maxGap, senderMin, senderMax)
+	})
+}
+
+// TestExampleComponent frames examples/wasm-component for a Web channel
+// customer and works its buttons as a user would: text, rich and product
+// reach the host with the exact bytes, the mini-program card is refused by
+// ForChannel before it is posted, and #status says so each time.
+func TestExampleComponent(t *testing.T) {
+	ctx := browsertest.New(t, 3*time.Minute)
+	index, err := os.ReadFile("../examples/wasm-component/index.html")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := serve(t, ctx, "../examples/wasm-component", string(index))
+	if err := chromedp.Do(ctx, chromedp.Navigate(srv.hostURL(url.Values{"origin": {srv.hostOrigin}, "channel": {"web"}}))); err != nil {
+		t.Fatalf("navigate to host page: %v", err)
+	}
+
+	// The component runs in its own process: attach to its target.
+	var frame context.Context
+	for deadline := time.Now().Add(30 * time.Second); frame == nil; time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("no iframe target for the component within 30 s")
+		}
+		targets, err := chromedp.Targets(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, info := range targets {
+			if info.Type == "iframe" && strings.HasPrefix(info.URL, srv.compOrigin+"/") {
+				fctx, cancel := chromedp.NewContext(ctx, chromedp.WithTargetID(info.TargetID))
+				t.Cleanup(cancel)
+				frame = fctx
+			}
+		}
+	}
+	poll := func(what, expr string) string {
+		t.Helper()
+		for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+			v, err := chromedp.Run(frame, chromedp.Evaluate[string](expr))
+			if err != nil {
+				t.Fatalf("%s: %v", what, err)
+			}
+			if v != "" {
+				return v
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: still waiting after 30 s", what)
+			}
+		}
+	}
+	poll("componentReady", `window.componentReady === true ? "yes" : ""`)
+
+	const userText = `<script>alert("hi")</script> & 中文`
+	if err := chromedp.Do(frame, chromedp.SetValue(chromedp.ID("text"), userText)); err != nil {
+		t.Fatal(err)
+	}
+	status := func(prev string) string {
+		t.Helper()
+		return poll("#status", `(() => { const s = document.getElementById("status").textContent; return s === `+strconv.Quote(prev)+` ? "" : s })()`)
+	}
+	click := func(id, wantStatus string) {
+		t.Helper()
+		if err := chromedp.Do(frame, chromedp.Evaluate[chromedp.Void](`document.getElementById("status").textContent = "clicked"`)); err != nil {
+			t.Fatal(err)
+		}
+		if err := chromedp.Do(frame, chromedp.Click(chromedp.ID(id))); err != nil {
+			t.Fatalf("click #%s: %v", id, err)
+		}
+		if got := status("clicked"); !strings.Contains(got, wantStatus) {
+			t.Errorf("after #%s: #status = %q, want it to contain %q", id, got, wantStatus)
+		}
+	}
+	click("send-text", "sent text")
+	click("send-rich", "sent rich")
+	click("send-product", "sent product")
+	click("send-miniprogram", "not allowed on channel web")
+
+	var got []received
+	for deadline := time.Now().Add(5 * time.Second); len(got) < 3 && time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		if got, err = chromedp.Run(ctx, chromedp.Evaluate[[]received]("window.received")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(500 * time.Millisecond) // anything the refused card might have posted
+	if got, err = chromedp.Run(ctx, chromedp.Evaluate[[]received]("window.received")); err != nil {
+		t.Fatal(err)
+	}
+	wantText, _ := assistant.Encode(assistant.NewText(userText))
+	wantRich, _ := assistant.Encode(assistant.NewRich(assistant.EscapeHTML(userText) + "<br>" +
+		assistant.MiniProgramLink("pages/index/index", "Open our mini program")))
+	if len(got) != 3 {
+		t.Fatalf("host received %d messages, want 3 (text, rich, product): %+v", len(got), got)
+	}
+	for i, want := range []string{string(wantText), string(wantRich)} {
+		if got[i].Data != want || got[i].Origin != srv.compOrigin {
+			t.Errorf("message %d: host got %q from %s, want %q from %s", i, got[i].Data, got[i].Origin, want, srv.compOrigin)
+		}
+	}
+	m, err := assistant.Decode([]byte(got[2].Data))
+	if err != nil {
+		t.Fatalf("third message %q: %v", got[2].Data, err)
+	}
+	if p, ok := m.(assistant.Product); !ok || p.Name != "iPhone X 64GB" {
+		t.Errorf("third message = %#v, want the example's product card", m)
+	}
+	// Pacing is TestBrowser's subject; this test checks the page works.
+}
