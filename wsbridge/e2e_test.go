@@ -7,12 +7,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"text/template"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"text/template"
 	"time"
 
 	"github.com/chromedp/chromedp"
@@ -57,7 +57,7 @@ func newBrowserSetup(t *testing.T, timeout time.Duration, opts Options) *browser
 	var hostOrigin, compOrigin string
 	hostSrv := httptest.NewServer(nil)
 	compSrv := httptest.NewServer(nil)
-	hostOrigin = hostSrv.URL                                            // http://127.0.0.1:A
+	hostOrigin = hostSrv.URL                                               // http://127.0.0.1:A
 	compOrigin = strings.Replace(compSrv.URL, "127.0.0.1", "localhost", 1) // http://localhost:B
 	opts.OriginPatterns = []string{strings.TrimPrefix(compOrigin, "http://")}
 	opts.OnError = func(id string, err error) { t.Logf("hub: page %q: %v", id, err) }
