@@ -39,15 +39,15 @@ const (
 )
 
 type loadStats struct {
-	Clients   int     `json:"clients"`   // connected
-	Received  int     `json:"received"`  // message frames
-	Gaps      int     `json:"gaps"`      // consecutive-arrival gaps measured
-	P50       float64 `json:"p50_ms"`    // gap - 1 s
-	P99       float64 `json:"p99_ms"`    // gap - 1 s
-	Max       float64 `json:"max_ms"`    // gap - 1 s
-	Min       float64 `json:"min_ms"`    // gap - 1 s (negative: closer than 1 s)
-	RSSKiB    int64   `json:"rss_kib"`   // child's VmRSS with all clients connected
-	CPUSecond float64 `json:"cpu_s"`     // child's user+sys CPU over its life
+	Clients   int     `json:"clients"`  // connected
+	Received  int     `json:"received"` // message frames
+	Gaps      int     `json:"gaps"`     // consecutive-arrival gaps measured
+	P50       float64 `json:"p50_ms"`   // gap - 1 s
+	P99       float64 `json:"p99_ms"`   // gap - 1 s
+	Max       float64 `json:"max_ms"`   // gap - 1 s
+	Min       float64 `json:"min_ms"`   // gap - 1 s (negative: closer than 1 s)
+	RSSKiB    int64   `json:"rss_kib"`  // child's VmRSS with all clients connected
+	CPUSecond float64 `json:"cpu_s"`    // child's user+sys CPU over its life
 	ConnectMS float64 `json:"connect_ms"`
 	// The same percentiles over the gaps that end after the first 3 s of
 	// sending, when all pages started at once.
