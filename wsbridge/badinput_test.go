@@ -76,6 +76,13 @@ func TestBadFramesFromPage(t *testing.T) {
 			if code := p.closeStatus(ctx); code != tc.code {
 				t.Errorf("closed with %v, want %v", code, tc.code)
 			}
+			// The library closes an oversized frame's connection itself,
+			// so the page may see the close before the Hub has reported it.
+			for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
+				if _, err := hub.lookup(id); err != nil || time.Now().After(deadline) {
+					break
+				}
+			}
 			errs := log.get(id)
 			if len(errs) != 1 || !errors.Is(errs[0], ErrProtocol) || !strings.Contains(errs[0].Error(), tc.text) || !strings.Contains(errs[0].Error(), id) {
 				t.Errorf("OnError got %v, want one ErrProtocol error naming the page and containing %q", errs, tc.text)
