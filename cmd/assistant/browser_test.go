@@ -1,0 +1,343 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/google/go-cmp/cmp"
+	"github.com/imworkspace/assistant/internal/browsertest"
+)
+
+var screenshotCopy = flag.String("screenshot", "", "also write the simulator screenshot of the default-component browser test to `FILE` (make docs: -screenshot ../../docs/simulator.png)")
+
+// page drives the sim's workspace page in a browser tab.
+type page struct {
+	t     *testing.T
+	ctx   context.Context
+	frame *chromedp.Node // the component iframe
+}
+
+// openSim loads the workspace page framing component and waits until the
+// component's first button is visible inside the frame.
+func openSim(t *testing.T, ctx context.Context, s *sim, component, firstButton string) *page {
+	t.Helper()
+	u := s.hostOrigin + "/"
+	if component != "" {
+		u += "?component=" + url.QueryEscape(component)
+	}
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 800), chromedp.Navigate(u)); err != nil {
+		t.Fatalf("loading %s: %v", u, err)
+	}
+	p := &page{t: t, ctx: ctx}
+	// The frame's content document appears once it has loaded; query
+	// until the node carries it.
+	for {
+		nodes, err := chromedp.Run(ctx, chromedp.Nodes(chromedp.CSS("#component")))
+		if err != nil {
+			t.Fatalf("finding the component frame: %v", err)
+		}
+		if nodes[0].ContentDocument != nil {
+			p.frame = nodes[0]
+			break
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("component frame never loaded: %v", ctx.Err())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(firstButton), chromedp.FromNode(p.frame))); err != nil {
+		t.Fatalf("waiting for %s in the component: %v", firstButton, err)
+	}
+	return p
+}
+
+// click clicks a button inside the component frame, with the mouse, as a
+// user would.
+func (p *page) click(sel string) {
+	p.t.Helper()
+	if err := chromedp.Do(p.ctx, chromedp.Click(chromedp.CSS(sel), chromedp.FromNode(p.frame))); err != nil {
+		p.t.Fatalf("clicking %s in the component: %v", sel, err)
+	}
+}
+
+// setChannel picks the customer's channel in the page's picker.
+func (p *page) setChannel(kind, extra string) {
+	p.t.Helper()
+	js := `(() => {
+		const sel = document.getElementById('channel');
+		sel.value = ` + jsString(kind) + `;
+		sel.dispatchEvent(new Event('change'));
+		const extra = ` + jsString(extra) + `;
+		if (extra) {
+			const input = document.getElementById(sel.value === 'sdk' ? 'sdk-version' : 'other-name');
+			input.value = extra;
+			input.dispatchEvent(new Event('input'));
+		}
+		return document.getElementById('channel-value').textContent;
+	})()`
+	if _, err := chromedp.Run(p.ctx, chromedp.Evaluate[string](js)); err != nil {
+		p.t.Fatalf("setting channel %s: %v", kind, err)
+	}
+}
+
+// waitCounts waits until the host has accepted and refused that many
+// messages.
+func (p *page) waitCounts(accepted, refused int) {
+	p.t.Helper()
+	js := `document.querySelectorAll('#conversation .msg').length === ` + itoa(accepted) +
+		` && document.querySelectorAll('#log .entry.refused').length === ` + itoa(refused)
+	if err := chromedp.Do(p.ctx, chromedp.Poll[chromedp.Void](js, chromedp.WithPollingTimeout(15*time.Second))); err != nil {
+		got, _ := chromedp.Run(p.ctx, chromedp.Evaluate[string](`document.getElementById('log').innerText`))
+		p.t.Fatalf("waiting for %d accepted, %d refused: %v\nhost log:\n%s", accepted, refused, err, got)
+	}
+}
+
+// eval evaluates js in the workspace page and decodes its result.
+func eval[T any](p *page, js string) T {
+	p.t.Helper()
+	v, err := chromedp.Run(p.ctx, chromedp.Evaluate[T](js))
+	if err != nil {
+		p.t.Fatalf("evaluating %s: %v", js, err)
+	}
+	return v
+}
+
+// screenshot saves the viewport as a PNG under the test's temp dir, and
+// to copyTo unless it is "".
+func (p *page) screenshot(name, copyTo string) string {
+	p.t.Helper()
+	png, err := chromedp.Run(p.ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		p.t.Fatalf("screenshot: %v", err)
+	}
+	path := filepath.Join(p.t.TempDir(), name)
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		p.t.Fatal(err)
+	}
+	p.t.Logf("screenshot: %s", path)
+	if copyTo != "" {
+		if err := os.WriteFile(copyTo, png, 0o644); err != nil {
+			p.t.Fatal(err)
+		}
+		p.t.Logf("screenshot copied to %s", copyTo)
+	}
+	return path
+}
+
+func jsString(s string) string {
+	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`, "<", `\x3c`).Replace(s) + `"`
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+// rendering is what the workspace page drew for the accepted messages,
+// read back from its DOM.
+type rendering struct {
+	Text       string
+	Rich       richRendering
+	Product    productRendering
+	Mini       miniRendering
+	Accepted   []string // data-type of each conversation entry
+	RefusedLog []string // data-kinds of each refused log entry
+}
+
+type richRendering struct {
+	Sandbox string // the frame's sandbox attribute
+	Text    string // its body text, badges included
+	Badge   string // the mini-program badge next to the data-miniprogram-path link
+}
+
+type productRendering struct {
+	Name, ImgSrc, Link, LinkText string
+	Params                       []paramRendering
+}
+
+type paramRendering struct {
+	Text, Color, Weight, Size string
+	BreakAfter                bool
+}
+
+type miniRendering struct {
+	Title, PicSrc, Path string
+}
+
+const readRendering = `(() => {
+	const q = (s, r) => (r || document).querySelector(s);
+	const txt = (e) => e ? e.textContent : '<missing>';
+	const rich = q('.msg[data-type=rich] iframe.rich');
+	const rd = rich && rich.contentDocument;
+	const prod = q('.msg[data-type=product] .product');
+	const link = prod && q('.product-link', prod);
+	const mini = q('.msg[data-type=miniprogrampage] .miniprogram');
+	return {
+		Text: txt(q('.msg[data-type=text] .text')),
+		Rich: {
+			Sandbox: rich ? rich.getAttribute('sandbox') : '<missing>',
+			Text: rd ? rd.body.textContent : '<missing>',
+			Badge: rd ? txt(q('[data-miniprogram-path] + .sim-mp', rd)) : '<missing>',
+		},
+		Product: prod ? {
+			Name: txt(q('.product-name', prod)),
+			ImgSrc: q('img.product-img', prod) ? q('img.product-img', prod).src : '<no img>',
+			Link: link && link.href ? link.href : '',
+			LinkText: txt(link),
+			Params: [...prod.querySelectorAll('.param')].map((e) => {
+				const cs = getComputedStyle(e);
+				return { Text: e.textContent, Color: cs.color, Weight: cs.fontWeight, Size: cs.fontSize,
+					BreakAfter: !!e.nextSibling && e.nextSibling.nodeName === 'BR' };
+			}),
+		} : {},
+		Mini: mini ? {
+			Title: txt(q('.mp-title', mini)),
+			PicSrc: q('img.mp-pic', mini) ? q('img.mp-pic', mini).src : '<no img>',
+			Path: txt(q('.mp-path', mini)),
+		} : {},
+		Accepted: [...document.querySelectorAll('#conversation .msg')].map((e) => e.dataset.type),
+		RefusedLog: [...document.querySelectorAll('#log .entry.refused')].map((e) => e.dataset.kinds),
+	};
+})()`
+
+// richReady reports whether the rich message frame has loaded and been
+// annotated.
+const richReady = `(() => {
+	const f = document.querySelector('.msg[data-type=rich] iframe.rich');
+	return !!f && !!f.contentDocument && f.contentDocument.readyState === 'complete' &&
+		f.contentDocument.querySelector('.sim-mp') !== null;
+})()`
+
+// TestSimBrowserTestComponent drives the sim in headless Chromium with a
+// hand-written component (testdata/components/test.html) served from a
+// third origin: all four message types render, a mini-program card on Web
+// is refused with its rule, two messages 100 ms apart trip the spacing
+// rule, script in a rich message does not run, and an object instead of a
+// string is refused.
+func TestSimBrowserTestComponent(t *testing.T) {
+	ctx := browsertest.New(t, 90*time.Second)
+	s := startSim(t, simConfig{})
+	comps := startComponents(t)
+	p := openSim(t, ctx, s, comps.URL+"/test.html?origin="+url.QueryEscape(s.hostOrigin), "#send-text")
+
+	// The test component paces its sends 1.1 s apart, so the clicks can
+	// come at once. The channel is read when a message arrives, so switch
+	// only after the previous one has been judged.
+	p.setChannel("sdk", "5.1.1")
+	p.click("#send-text")
+	p.click("#send-rich")
+	p.click("#send-product")
+	p.waitCounts(3, 0)
+	p.setChannel("miniprogram", "")
+	p.click("#send-miniprogram")
+	p.waitCounts(4, 0)
+	if err := chromedp.Do(ctx, chromedp.Poll[chromedp.Void](richReady, chromedp.WithPollingTimeout(5*time.Second))); err != nil {
+		t.Fatalf("rich message frame: %v", err)
+	}
+
+	got := eval[rendering](p, readRendering)
+	want := rendering{
+		Text: "Hello! Your order #1024 has shipped.\nIt arrives Friday.",
+		Rich: richRendering{
+			Sandbox: "allow-same-origin",
+			Text:    "See all your orders: order list↪ mini program: pages/order/list?tab=all",
+			Badge:   "↪ mini program: pages/order/list?tab=all",
+		},
+		Product: productRendering{
+			Name:     "Apple iPhone X (A1903) 64GB Space Gray",
+			ImgSrc:   comps.URL + "/product.svg",
+			Link:     "https://item.jd.com/6748052.html",
+			LinkText: "https://item.jd.com/6748052.html",
+			Params: []paramRendering{
+				{Text: "¥6999.00", Color: "rgb(255, 0, 0)", Weight: "700", Size: "16px"},
+				{Text: "was ¥7299", Color: "rgb(153, 153, 153)", Weight: "400", Size: "12px", BreakAfter: true},
+				{Text: "Additional ¥30 for orders over ¥1999", Color: "rgb(0, 0, 0)", Weight: "400", Size: "12px"},
+			},
+		},
+		Mini: miniRendering{
+			Title:  "Track your order #1024",
+			PicSrc: comps.URL + "/card.svg",
+			Path:   "↪ pages/order/detail?id=1024",
+		},
+		Accepted:   []string{"text", "rich", "product", "miniprogrampage"},
+		RefusedLog: []string{},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("rendered messages (-want +got):\n%s", diff)
+	}
+
+	// A mini-program card on the Web channel: refused, rule shown.
+	p.setChannel("web", "")
+	p.click("#send-miniprogram")
+	p.waitCounts(4, 1)
+	rule := eval[string](p, `document.querySelector('#log .entry.refused:last-child .problem[data-kind="not allowed"]').textContent`)
+	if want := "not allowedtypeminiprogrampage is not allowed on channel web (rule: miniprogrampage goes to miniprogram)"; rule != want {
+		t.Errorf("refusal of a mini-program card on web reads %q, want %q", rule, want)
+	}
+
+	// Two raw messages 100 ms apart: the second is too fast. The gap is
+	// what the host page measured; the component schedules 100 ms, and
+	// timer and event-loop jitter on a loaded 2-core machine can move it
+	// by tens of milliseconds either way, so it must be in [50, 1000).
+	p.click("#two-fast")
+	p.waitCounts(5, 2)
+	fast := eval[struct {
+		Kinds, Raw string
+		Gap        float64
+	}](p, `(() => {
+		const e = document.querySelector('#log .entry.refused:last-child');
+		return { Kinds: e.dataset.kinds, Raw: e.querySelector('.raw').textContent,
+			Gap: parseFloat(e.querySelector('.head').textContent.split('+')[1]) };
+	})()`)
+	if fast.Kinds != "too fast" || fast.Raw != `{"method":"sendMsg","type":"text","content":"second, 100 ms later"}` {
+		t.Errorf("second of two fast messages: kinds %q, raw %q; want too fast, the second message", fast.Kinds, fast.Raw)
+	}
+	if fast.Gap < 50 || fast.Gap >= 1000 {
+		t.Errorf("host-observed gap of the too-fast message = %v ms, want about 100", fast.Gap)
+	}
+
+	// Script in a rich message: <script>, onerror= and a javascript: link
+	// all try to set a global flag; none may run.
+	p.click("#script-rich")
+	p.waitCounts(6, 2)
+	pwnedJS := `(() => {
+		const frames = document.querySelectorAll('.msg[data-type=rich] iframe.rich');
+		const f = frames[frames.length - 1];
+		if (!f.contentDocument || f.contentDocument.readyState !== 'complete' || !f.contentDocument.querySelector('img')) return 'loading';
+		f.contentDocument.getElementById('js-link').click();
+		return 'clicked';
+	})()`
+	deadline := time.Now().Add(5 * time.Second)
+	for eval[string](p, pwnedJS) != "clicked" {
+		if time.Now().After(deadline) {
+			t.Fatal("the rich message with script never loaded")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	time.Sleep(300 * time.Millisecond) // give an onerror or a navigation time to run, if it could
+	flags := eval[[]string](p, `(() => {
+		const frames = document.querySelectorAll('.msg[data-type=rich] iframe.rich');
+		const f = frames[frames.length - 1];
+		const d = f.contentDocument;
+		return [String(window.pwned), String(f.contentWindow.pwned), d.querySelector('p').textContent,
+			String(d.querySelectorAll('script').length), String(d.querySelector('img').getAttribute('onerror') !== null)];
+	})()`)
+	if diff := cmp.Diff([]string{"undefined", "undefined", "safe text", "1", "true"}, flags); diff != "" {
+		t.Errorf("script in a rich message ran (window.pwned, frame pwned, text, <script>s present, onerror present) (-want +got):\n%s", diff)
+	}
+
+	// An object instead of a JSON string: refused.
+	p.click("#object")
+	p.waitCounts(6, 3)
+	obj := eval[string](p, `document.querySelector('#log .entry.refused:last-child').dataset.kinds`)
+	if obj != "not string" {
+		t.Errorf("object message refused with %q, want not string", obj)
+	}
+	p.screenshot("simulator-test-component.png", os.Getenv("SIM_TEST_SHOT"))
+}
