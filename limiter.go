@@ -46,13 +46,15 @@ type limitConfig struct {
 }
 
 // WithInterval sets the minimum interval between messages (before the
-// margin). The default is DefaultInterval; a host may be stricter.
+// margin). The default is DefaultInterval; a host may be stricter. An
+// interval of 0 or less turns pacing off, like WithLimit(rate.Inf).
 func WithInterval(d time.Duration) LimitOption {
 	return func(c *limitConfig) { c.limit = rate.Every(d) }
 }
 
 // WithLimit sets the rate as messages per second instead of an interval;
-// rate.Inf turns pacing off (tests, benchmarks, a host without a limit).
+// rate.Inf turns pacing off (tests, benchmarks, a host without a limit). A
+// rate of 0 or less never allows a send: Send returns an error.
 func WithLimit(l rate.Limit) LimitOption {
 	return func(c *limitConfig) { c.limit = l }
 }
@@ -93,7 +95,8 @@ func RateLimited(s Sender, opts ...LimitOption) Sender {
 	}
 	limit := c.limit
 	if limit != rate.Inf && limit > 0 {
-		limit = rate.Every(time.Duration(float64(time.Second)/float64(limit)) + c.margin)
+		// In float seconds, so that tiny rates cannot overflow a Duration.
+		limit = rate.Limit(1 / (1/float64(limit) + c.margin.Seconds()))
 	}
 	return &limited{next: s, lim: rate.NewLimiter(limit, 1), nonBlocking: c.nonBlocking}
 }
@@ -109,6 +112,12 @@ type limited struct {
 }
 
 func (l *limited) Send(ctx context.Context, m Message) error {
+	if l.next == nil {
+		return errNilSender
+	}
+	if l.lim.Limit() <= 0 {
+		return fmt.Errorf("assistant: RateLimited with rate %v never sends", l.lim.Limit())
+	}
 	m, err := concrete(m)
 	if err != nil {
 		return err
@@ -153,10 +162,15 @@ func (l *limited) Send(ctx context.Context, m Message) error {
 // taking the token at the real time (rather than reserving ahead) caps the
 // bucket at one token, so lateness is never paid back with a short gap.
 func (l *limited) delay(now time.Time) time.Duration {
-	missing := 1 - l.lim.TokensAt(now)
-	d := time.Duration(missing * float64(time.Second) / float64(l.lim.Limit()))
-	return max(d, time.Nanosecond)
+	secs := (1 - l.lim.TokensAt(now)) / float64(l.lim.Limit())
+	if !(secs < maxDelay.Seconds()) { // also catches NaN and +Inf
+		return maxDelay
+	}
+	return max(time.Duration(secs*float64(time.Second)), time.Nanosecond)
 }
+
+// maxDelay caps computed delays, so absurdly slow rates cannot overflow.
+const maxDelay = 100 * 365 * 24 * time.Hour
 
 func (l *limited) sendNow(ctx context.Context, m Message) error {
 	l.mu.Lock()

@@ -1,6 +1,13 @@
 package assistant
 
-import "context"
+import (
+	"context"
+	"errors"
+)
+
+// errNilSender is returned by decorators built around a nil Sender, rather
+// than panicking on first use.
+var errNilSender = errors.New("assistant: decorator wraps a nil Sender")
 
 // Sender delivers messages to the workspace host.
 //
@@ -45,6 +52,9 @@ type channelSender struct {
 }
 
 func (c *channelSender) Send(ctx context.Context, m Message) error {
+	if c.next == nil {
+		return errNilSender
+	}
 	if err := c.rules.Check(c.ch, m); err != nil {
 		return err
 	}

@@ -1,0 +1,114 @@
+package assistanttest_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/imworkspace/assistant"
+	"github.com/imworkspace/assistant/assistanttest"
+)
+
+var errBroken = errors.New("broken transport")
+
+func TestRecorderConformance(t *testing.T) {
+	assistanttest.TestSender(t, func(t *testing.T) assistanttest.Transport {
+		rec := &assistanttest.Recorder{}
+		return assistanttest.Transport{
+			Sender:    rec,
+			Delivered: rec.Wire,
+			Break:     func() { rec.FailNext(1<<30, errBroken) },
+		}
+	})
+}
+
+func TestHostConformance(t *testing.T) {
+	assistanttest.TestSender(t, func(t *testing.T) assistanttest.Transport {
+		// The suite sends in bursts; a host with a 1 ns interval accepts them
+		// while still decoding and checking every message.
+		h := &assistanttest.Host{Channel: assistant.Web(), Interval: time.Nanosecond,
+			Rules: assistant.Rules{
+				assistant.TypeText: {Other: true, Web: true}, assistant.TypeRich: {Web: true},
+				assistant.TypeProduct: {Web: true}, assistant.TypeMiniProgramPage: {Web: true},
+			}}
+		return assistanttest.Transport{Sender: h, Delivered: func() [][]byte {
+			var w [][]byte
+			for _, r := range h.Accepted() {
+				w = append(w, r.Wire)
+			}
+			return w
+		}}
+	})
+}
+
+func TestRecorderRecords(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		rec := &assistanttest.Recorder{}
+		ctx := context.Background()
+		start := time.Now()
+		if err := rec.Send(ctx, assistant.NewText("a")); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(1500 * time.Millisecond)
+		if err := rec.Send(ctx, &assistant.Rich{HTML: "<b>b</b>"}); err != nil {
+			t.Fatal(err)
+		}
+		rec.FailNext(1, errBroken)
+		if err := rec.Send(ctx, assistant.NewText("c")); !errors.Is(err, errBroken) {
+			t.Fatalf("Send after FailNext = %v, want errBroken", err)
+		}
+		if err := rec.Send(ctx, assistant.NewText("d")); err != nil {
+			t.Fatalf("Send after the failure was used up: %v", err)
+		}
+		want := []assistanttest.Record{
+			{Message: assistant.Text{Content: "a"}, Wire: []byte(`{"method":"sendMsg","type":"text","content":"a"}`), At: start},
+			{Message: assistant.Rich{HTML: "<b>b</b>"}, Wire: []byte(`{"method":"sendMsg","type":"rich","content":"<b>b</b>"}`), At: start.Add(1500 * time.Millisecond)},
+			{Message: assistant.Text{Content: "d"}, Wire: []byte(`{"method":"sendMsg","type":"text","content":"d"}`), At: start.Add(1500 * time.Millisecond)},
+		}
+		if diff := cmp.Diff(want, rec.Records()); diff != "" {
+			t.Errorf("records (-want +got):\n%s", diff)
+		}
+		rec.Reset()
+		if n := len(rec.Messages()); n != 0 {
+			t.Errorf("after Reset: %d messages", n)
+		}
+	})
+}
+
+func TestHostRefuses(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := assistanttest.NewHost(assistant.MiniProgram())
+		ctx := context.Background()
+		card := assistant.NewMiniProgramPage("t", "pages/a", "https://img.example.com/a.png")
+		if err := h.Send(ctx, card); err != nil {
+			t.Fatalf("first card: %v", err)
+		}
+		time.Sleep(999 * time.Millisecond)
+		err := h.Send(ctx, card)
+		var tooFast *assistanttest.TooFastError
+		if !errors.As(err, &tooFast) || !errors.Is(err, assistanttest.ErrTooFast) {
+			t.Fatalf("card after 999ms: %v, want *TooFastError", err)
+		}
+		if tooFast.Gap != 999*time.Millisecond || tooFast.Min != time.Second {
+			t.Errorf("TooFastError = %+v, want gap 999ms, min 1s", tooFast)
+		}
+		time.Sleep(time.Second)
+		if err := h.Send(ctx, assistant.NewProduct("p", "", "https://img.example.com/p.png")); !errors.Is(err, assistant.ErrNotAllowed) {
+			t.Errorf("product on mini program: %v, want ErrNotAllowed", err)
+		}
+		time.Sleep(time.Second)
+		if err := h.Receive([]byte(`{"method":"sendMsg","type":"text","content":""}`)); !errors.Is(err, assistant.ErrInvalid) {
+			t.Errorf("empty text: %v, want ErrInvalid", err)
+		}
+		time.Sleep(time.Second)
+		if err := h.Receive([]byte(`{"method":"sendMsg","type":"text","content":"ok"}`)); err != nil {
+			t.Errorf("valid text 1s after a refusal: %v", err)
+		}
+		if n := len(h.Accepted()); n != 2 {
+			t.Errorf("accepted %d messages, want 2", n)
+		}
+	})
+}

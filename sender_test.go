@@ -1,0 +1,55 @@
+package assistant_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/imworkspace/assistant"
+	"github.com/imworkspace/assistant/assistanttest"
+)
+
+func TestForChannelRefusesBeforeLimiter(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		rec := &assistanttest.Recorder{}
+		s := assistant.ForChannel(assistant.RateLimited(rec), assistant.MiniProgram())
+		ctx := context.Background()
+		start := time.Now()
+		err := s.Send(ctx, assistant.NewProduct("n", "", "https://img/x.jpg"))
+		var na *assistant.NotAllowedError
+		if !errors.As(err, &na) || na.Type != assistant.TypeProduct || na.Channel.Kind() != assistant.KindMiniProgram {
+			t.Fatalf("product on mini program = %v, want *NotAllowedError", err)
+		}
+		if err := s.Send(ctx, assistant.NewMiniProgramPage("t", "pages/a", "https://img/x.jpg")); err != nil {
+			t.Fatal(err)
+		}
+		if d := time.Since(start); d != 0 {
+			t.Errorf("allowed message waited %v: the refused one used a slot", d)
+		}
+		if n := len(rec.Records()); n != 1 {
+			t.Errorf("delivered %d, want 1", n)
+		}
+	})
+}
+
+func TestRulesForChannel(t *testing.T) {
+	rec := &assistanttest.Recorder{}
+	textOnly := assistant.Rules{assistant.TypeText: {Web: true}}
+	s := textOnly.ForChannel(rec, assistant.Web())
+	if err := s.Send(context.Background(), assistant.NewRich("<b>x</b>")); !errors.Is(err, assistant.ErrNotAllowed) {
+		t.Errorf("rich under text-only rules = %v, want ErrNotAllowed", err)
+	}
+	if err := s.Send(context.Background(), assistant.NewText("x")); err != nil {
+		t.Errorf("text = %v", err)
+	}
+}
+
+func TestSenderFunc(t *testing.T) {
+	var got assistant.Message
+	s := assistant.SenderFunc(func(ctx context.Context, m assistant.Message) error { got = m; return nil })
+	if err := s.Send(context.Background(), assistant.NewText("x")); err != nil || got != assistant.NewText("x") {
+		t.Errorf("SenderFunc got %v, %v", got, err)
+	}
+}
