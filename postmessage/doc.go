@@ -1,0 +1,31 @@
+// Package postmessage delivers assistant messages from a component page
+// written in Go (GOOS=js GOARCH=wasm) to the workspace page that frames it,
+// exactly as the vendor's JavaScript does:
+//
+//	window.parent.postMessage(JSON.stringify({method: "sendMsg", type, content}), targetOrigin)
+//
+// The happy path, in a component's main package:
+//
+//	origin, err := postmessage.ParentOrigin() // or a constant you configure
+//	if err != nil || !trusted(origin) {
+//		return err // don't post to a page you don't know
+//	}
+//	pm, err := postmessage.New(origin)
+//	if err != nil {
+//		return err // errors.Is(err, postmessage.ErrNoHost): the page is not framed
+//	}
+//	s := assistant.ForChannel(assistant.RateLimited(pm), ch)
+//	go func() { err := s.Send(ctx, assistant.NewText("hello")) /* show err */ }()
+//
+// A [Sender] posts one message per Send at once; wrap it in
+// assistant.RateLimited, since the host accepts one message per second.
+//
+// The trap: in js/wasm, a js.FuncOf callback (a click handler) runs on the
+// browser's event loop, and the page's timers, fetches and other callbacks
+// cannot run until it returns. A rate-limited Send that waits inside the
+// callback therefore deadlocks the page. Start a goroutine in the callback
+// and send from there (see the package examples).
+//
+// The package builds only for GOOS=js GOARCH=wasm; this file exists so that
+// the documentation shows on every platform.
+package postmessage
