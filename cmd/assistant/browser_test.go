@@ -101,6 +101,16 @@ func (p *page) waitCounts(accepted, refused int) {
 	}
 }
 
+// sendOne clicks sel, waits until the host has judged the message (so
+// many accepted and refused in all), then waits 1.1 s more, so the next
+// message cannot be too fast whatever the component's own pacing does.
+func (p *page) sendOne(sel string, accepted, refused int) {
+	p.t.Helper()
+	p.click(sel)
+	p.waitCounts(accepted, refused)
+	time.Sleep(1100 * time.Millisecond)
+}
+
 // eval evaluates js in the workspace page and decodes its result.
 func eval[T any](p *page, js string) T {
 	p.t.Helper()
@@ -340,4 +350,129 @@ func TestSimBrowserTestComponent(t *testing.T) {
 		t.Errorf("object message refused with %q, want not string", obj)
 	}
 	p.screenshot("simulator-test-component.png", os.Getenv("SIM_TEST_SHOT"))
+}
+
+// TestSimBrowserDefaultComponent runs the sim as "go run ./cmd/assistant
+// sim" does, with the default component: examples/wasm-component, built
+// here with the local Go toolchain into a fresh cache. It clicks the demo's
+// four buttons, checks what the host drew, has a mini-program card refused
+// on Web and saves the screenshot the README shows.
+func TestSimBrowserDefaultComponent(t *testing.T) {
+	// Building the WASM component may compile the js/wasm standard
+	// library from a cold cache: minutes on a 2-core CI machine.
+	ctx := browsertest.New(t, 5*time.Minute)
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := startSim(t, simConfig{ModuleDir: root, CacheDir: t.TempDir()})
+	start := time.Now()
+	p := openSim(t, ctx, s, "", "#send-text")
+	if err := chromedp.Do(ctx, chromedp.Poll[chromedp.Void]("window.componentReady === true",
+		chromedp.WithPollingInFrame(p.frame), chromedp.WithPollingTimeout(time.Minute))); err != nil {
+		t.Fatalf("the default component never became ready: %v", err)
+	}
+	t.Logf("default component built and ready in %v", time.Since(start).Round(time.Millisecond))
+	ctx, cancel := context.WithTimeout(ctx, 45*time.Second) // the rest is bounded tighter
+	defer cancel()
+	p.ctx = ctx
+
+	// One message at a time, each clicked 1.1 s after the host accepted
+	// the previous one: this test is about what the host draws. The
+	// demo's own pacing (RateLimited) is not enough for the strict host
+	// when clicks come fast; TestSimBrowserDemoPacing shows that.
+	p.setChannel("sdk", "5.1.1")
+	p.sendOne("#send-text", 1, 0)
+	p.sendOne("#send-rich", 2, 0)
+	p.sendOne("#send-product", 3, 0)
+	p.setChannel("miniprogram", "")
+	p.sendOne("#send-miniprogram", 4, 0)
+	if err := chromedp.Do(ctx, chromedp.Poll[chromedp.Void](richReady, chromedp.WithPollingTimeout(5*time.Second))); err != nil {
+		t.Fatalf("rich message frame: %v", err)
+	}
+	got := eval[rendering](p, readRendering)
+	// The demo's images are on the public internet, which a test cannot
+	// rely on: whether they load or show the placeholder, the host set src.
+	const img = "https://img14.360buyimg.com/n1/jfs/t1/6748052.jpg"
+	want := rendering{
+		Text: "Hello from the component!",
+		Rich: richRendering{
+			Sandbox: "allow-same-origin",
+			Text:    "Hello from the component!Open our mini program↪ mini program: pages/index/index",
+			Badge:   "↪ mini program: pages/index/index",
+		},
+		Product: productRendering{
+			Name:     "iPhone X 64GB",
+			ImgSrc:   img,
+			Link:     "https://item.jd.com/6748052.html",
+			LinkText: "https://item.jd.com/6748052.html",
+			Params: []paramRendering{
+				{Text: "¥6999.00", Color: "rgb(255, 0, 0)", Weight: "700", Size: "12px", BreakAfter: true},
+				{Text: "Ships tomorrow", Color: "rgb(0, 0, 0)", Weight: "400", Size: "12px"},
+			},
+		},
+		Mini: miniRendering{
+			Title:  "Item 7",
+			PicSrc: img,
+			Path:   "↪ pages/item/item?id=7",
+		},
+		Accepted:   []string{"text", "rich", "product", "miniprogrampage"},
+		RefusedLog: []string{},
+	}
+	ignoreBrokenImages := cmp.FilterPath(func(path cmp.Path) bool {
+		return strings.HasSuffix(path.String(), "ImgSrc") || strings.HasSuffix(path.String(), "PicSrc")
+	}, cmp.Comparer(func(a, b string) bool { return a == b || a == "<no img>" || b == "<no img>" }))
+	if diff := cmp.Diff(want, got, ignoreBrokenImages); diff != "" {
+		t.Errorf("rendered demo messages (-want +got):\n%s", diff)
+	}
+
+	p.setChannel("web", "")
+	p.sendOne("#send-miniprogram", 4, 1)
+	rule := eval[string](p, `document.querySelector('#log .entry.refused:last-child .problem[data-kind="not allowed"] .rule').textContent`)
+	if want := "miniprogrampage is not allowed on channel web (rule: miniprogrampage goes to miniprogram)"; rule != want {
+		t.Errorf("refusal of the demo's mini-program card on web reads %q, want %q", rule, want)
+	}
+	p.screenshot("simulator.png", *screenshotCopy)
+}
+
+// TestSimBrowserDemoPacing clicks the default component's buttons as fast
+// as a user can and checks that the strict host accepts every message: the
+// component paces its sends with assistant.RateLimited, and PROTOCOL.md
+// promises gaps of at least 1 s where the host observes them.
+//
+// It fails today, so it only runs with ASSISTANT_E2E_PACING=1. Measured in
+// this sim (same-site frames share the renderer's main thread): the first
+// Send took 254 ms from click to postMessage returning (cold WASM code), and
+// its message event reached the host 191 ms after that, behind the next
+// click's work, while the second message arrived 9 ms after its post. The
+// limiter spaces send starts 1010 ms apart, so the host saw 786-966 ms.
+// Spacing from the end of the previous Send would not be enough either
+// (the host-side delay is the larger part); the fix belongs to
+// RateLimited's margin or to how it measures, not to the sim.
+func TestSimBrowserDemoPacing(t *testing.T) {
+	if os.Getenv("ASSISTANT_E2E_PACING") != "1" {
+		t.Skip("known failure, see the doc comment: set ASSISTANT_E2E_PACING=1 to run")
+	}
+	ctx := browsertest.New(t, 5*time.Minute)
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := startSim(t, simConfig{ModuleDir: root, CacheDir: t.TempDir()})
+	p := openSim(t, ctx, s, "", "#send-text")
+	if err := chromedp.Do(ctx, chromedp.Poll[chromedp.Void]("window.componentReady === true",
+		chromedp.WithPollingInFrame(p.frame), chromedp.WithPollingTimeout(time.Minute))); err != nil {
+		t.Fatalf("the default component never became ready: %v", err)
+	}
+	p.setChannel("sdk", "5.1.1")
+	p.click("#send-text")
+	p.click("#send-rich")
+	p.click("#send-product")
+	js := `document.querySelectorAll('#conversation .msg').length + document.querySelectorAll('#log .entry.refused').length === 3`
+	if err := chromedp.Do(ctx, chromedp.Poll[chromedp.Void](js, chromedp.WithPollingTimeout(15*time.Second))); err != nil {
+		t.Fatalf("waiting for three verdicts: %v", err)
+	}
+	if log := eval[string](p, `document.getElementById('log').innerText`); strings.Contains(log, "refused") {
+		t.Errorf("the host refused a message of the rate-limited demo:\n%s", log)
+	}
 }
