@@ -476,3 +476,61 @@ func TestSimBrowserDemoPacing(t *testing.T) {
 		t.Errorf("the host refused a message of the rate-limited demo:\n%s", log)
 	}
 }
+
+// TestSimBrowserWSBridge runs the wsbridge demo: the framed page only
+// loads bridge.js; the workspace form sends through the sim's Go Hub, and
+// the message reaches the host, which judges and draws it like any other.
+func TestSimBrowserWSBridge(t *testing.T) {
+	ctx := browsertest.New(t, 60*time.Second)
+	s := startSim(t, simConfig{Component: "http://127.0.0.1:9/unused.html"})
+	u := s.hostOrigin + "/?demo=wsbridge"
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 800), chromedp.Navigate(u),
+		chromedp.WaitVisible(chromedp.CSS("#hub-send"))); err != nil {
+		t.Fatalf("loading %s: %v", u, err)
+	}
+	p := &page{t: t, ctx: ctx}
+	p.setChannel("web", "")
+
+	// send fills the form with wire and clicks Send until the bridge page
+	// has connected (the first sends may find no page yet).
+	send := func(wire string) {
+		t.Helper()
+		for {
+			js := `(() => { document.getElementById('hub-wire').value = ` + jsString(wire) + `;
+				document.getElementById('hub-status').textContent = ''; return true; })()`
+			eval[bool](p, js)
+			if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS("#hub-send")),
+				chromedp.Poll[chromedp.Void](`document.getElementById('hub-status').textContent.startsWith('sent') ||
+					(document.getElementById('hub-status').textContent !== '' && document.getElementById('hub-status').textContent !== 'sending…')`,
+					chromedp.WithPollingTimeout(20*time.Second))); err != nil {
+				t.Fatalf("sending through the hub: %v", err)
+			}
+			status := eval[string](p, `document.getElementById('hub-status').textContent`)
+			if strings.HasPrefix(status, "sent") {
+				return
+			}
+			if !strings.Contains(status, "page not connected") {
+				t.Fatalf("send through the hub failed: %s", status)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	send(`{"method":"sendMsg","type":"text","content":"via the Go Hub"}`)
+	p.waitCounts(1, 0)
+	send(`{"method":"sendMsg","type":"product","content":{"name":"Earbuds","url":"https://shop.example.com/p/42","imgUrl":"` + s.hostOrigin + `/static/product.svg","params":[{"text":"¥299.00","color":"#FF0000","fold":true}]}}`)
+	p.waitCounts(2, 0)
+	got := eval[[]string](p, `[document.querySelector('.msg[data-type=text] .text').textContent,
+		document.querySelector('.msg[data-type=product] .product-name').textContent,
+		document.querySelector('.msg[data-type=product] img.product-img') ? 'img' : 'no img',
+		document.querySelector('#log .entry.accepted:last-child .head').textContent.replace(/[0-9.]+ ms/, 'N ms')]`)
+	want := []string{"via the Go Hub", "Earbuds", "img", "✓ accepted product · +N ms"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("messages sent through wsbridge (-want +got):\n%s", diff)
+	}
+	// The bridge paces its posts, so the host must have seen >= 1000 ms.
+	gap := eval[float64](p, `parseFloat(document.querySelector('#log .entry.accepted:last-child .head').textContent.split('+')[1])`)
+	if gap < 1000 {
+		t.Errorf("host-observed gap between the two wsbridge messages = %v ms, want >= 1000", gap)
+	}
+	p.screenshot("simulator-wsbridge.png", os.Getenv("SIM_WS_SHOT"))
+}

@@ -11,6 +11,9 @@
 // customer would see them and logs every refused one with the rule it
 // breaks. Without --component it frames the Go WebAssembly example
 // (examples/wasm-component), built on demand with the local Go toolchain.
+// Its wsbridge demo (the page's "wsbridge" link, or /?demo=wsbridge)
+// frames a page that only loads the wsbridge bridge script and sends from
+// a form through a wsbridge.Hub in the sim, so both transports can be tried.
 //
 // "assistant validate" checks wire strings (one JSON document per line, or
 // one document over several lines) and prints each problem with its line

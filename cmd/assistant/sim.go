@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/imworkspace/assistant"
+	"github.com/imworkspace/assistant/wsbridge"
 )
 
 //go:embed web
@@ -33,7 +34,8 @@ posts as a strict host would (wire format, channel, one message per second,
 origin), renders accepted messages as the customer sees them and logs
 refused ones with the rule they break. Without --component it frames the Go
 WebAssembly example (examples/wasm-component), built with the local Go
-toolchain. Ctrl-C stops it.
+toolchain. The page's "wsbridge" demo frames a bridge page instead and
+sends through a Go wsbridge.Hub from a form. Ctrl-C stops it.
 
 Flags:
 `
@@ -88,11 +90,13 @@ type sim struct {
 	cfg        simConfig
 	hostLn     net.Listener
 	compLn     net.Listener
-	hostOrigin string // http://host:port of hostLn
-	compOrigin string // http://host:port of compLn
-	builder    *builder
+	hostOrigin string   // http://host:port of hostLn
+	compOrigin string   // http://host:port of compLn
+	builder    *builder // nil with --component
 	rules      assistant.Rules
 	page       *template.Template
+	hub        *wsbridge.Hub    // the wsbridge demo's Go service
+	wsSender   assistant.Sender // RateLimited(hub.Sender(bridgePageID))
 }
 
 // newSim listens on both addresses; serve then runs the servers.
@@ -135,6 +139,10 @@ func newSim(ctx context.Context, cfg simConfig) (*sim, error) {
 	if cfg.Component == "" {
 		s.builder = newBuilder(ctx, cfg.ModuleDir, cfg.CacheDir, cfg.Log)
 	}
+	// The bridge page is served by the Hub's own host, which the Hub
+	// always accepts: no OriginPatterns needed.
+	s.hub = wsbridge.NewHub(wsbridge.Options{})
+	s.wsSender = assistant.RateLimited(s.hub.Sender(bridgePageID))
 	return s, nil
 }
 
@@ -171,6 +179,11 @@ func (s *sim) serve(ctx context.Context) error {
 	case <-ctx.Done():
 	case err = <-errc:
 	}
+	// Close the Hub first: http.Server.Shutdown does not wait for the
+	// hijacked WebSocket connections, the Hub does.
+	if e := s.hub.Close(); e != nil && err == nil {
+		err = e
+	}
 	shutCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
 	for _, srv := range servers {
@@ -189,6 +202,7 @@ func (s *sim) hostHandler() http.Handler {
 	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
 	mux.HandleFunc("GET /{$}", s.servePage)
 	mux.HandleFunc("POST /api/check", s.serveCheck)
+	mux.HandleFunc("POST /api/wsbridge/send", s.serveWSSend)
 	return s.guard(mux)
 }
 
@@ -227,7 +241,10 @@ func (s *sim) servePage(w http.ResponseWriter, r *http.Request) {
 	if isDefault {
 		comp = s.compOrigin + "/?origin=" + url.QueryEscape(hostOrigin)
 	}
-	if c := r.URL.Query().Get("component"); c != "" {
+	wsDemo := r.URL.Query().Get("demo") == "wsbridge"
+	if wsDemo {
+		comp, isDefault = s.compOrigin+"/bridge/?origin="+url.QueryEscape(hostOrigin), false
+	} else if c := r.URL.Query().Get("component"); c != "" {
 		if originOf(c) == "" {
 			http.Error(w, "assistant sim: component must be an absolute http or https URL", http.StatusBadRequest)
 			return
@@ -242,6 +259,8 @@ func (s *sim) servePage(w http.ResponseWriter, r *http.Request) {
 		"Origin":     originOf(comp),
 		"HostOrigin": hostOrigin,
 		"Default":    isDefault,
+		"WSBridge":   wsDemo,
+		"HasDefault": s.builder != nil,
 	})
 	if err != nil {
 		fmt.Fprintf(s.cfg.Log, "assistant sim: rendering the page: %v\n", err)
@@ -266,38 +285,50 @@ func (s *sim) serveCheck(w http.ResponseWriter, r *http.Request) {
 	enc.Encode(judge(a, s.rules))
 }
 
-// componentHandler serves the default component from the second origin:
-// its index.html and assets from examples/wasm-component, main.wasm and
-// wasm_exec.js from the build cache. When the build fails, the page in the
-// frame says why.
+// componentHandler serves the second origin: the default component (its
+// index.html and assets from examples/wasm-component, main.wasm and
+// wasm_exec.js from the build cache; when the build fails, the page in the
+// frame says why) and the wsbridge demo (bridge page, bridge.js, the Hub).
 func (s *sim) componentHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/ws", s.hub)
+	mux.Handle("/bridge.js", wsbridge.ScriptHandler())
+	mux.HandleFunc("GET /bridge/{$}", s.serveBridgePage)
+	mux.HandleFunc("/", s.serveDefaultComponent)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Cache-Control", "no-store")
+		if r.URL.Path != "/bridge.js" {
+			w.Header().Set("Cache-Control", "no-store")
+		}
 		w.Header().Set("X-Content-Type-Options", "nosniff")
-		if s.builder == nil {
-			http.Error(w, "assistant sim: this sim frames "+s.cfg.Component+"; it serves no default component", http.StatusNotFound)
-			return
-		}
-		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
-			return
-		}
-		src, out, err := s.builder.ensure(r.Context())
-		if err != nil {
-			buildFailed(w, err)
-			return
-		}
-		switch name := strings.TrimPrefix(r.URL.Path, "/"); name {
-		case "main.wasm", "wasm_exec.js":
-			http.ServeFile(w, r, filepath.Join(out, name))
-		default:
-			if strings.HasSuffix(name, ".go") {
-				http.NotFound(w, r)
-				return
-			}
-			http.FileServer(http.Dir(src)).ServeHTTP(w, r)
-		}
+		mux.ServeHTTP(w, r)
 	})
+}
+
+func (s *sim) serveDefaultComponent(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	if s.builder == nil {
+		http.Error(w, "assistant sim: this sim frames "+s.cfg.Component+"; it serves no default component", http.StatusNotFound)
+		return
+	}
+	src, out, err := s.builder.ensure(r.Context())
+	if err != nil {
+		buildFailed(w, err)
+		return
+	}
+	switch name := strings.TrimPrefix(r.URL.Path, "/"); name {
+	case "main.wasm", "wasm_exec.js":
+		http.ServeFile(w, r, filepath.Join(out, name))
+	default:
+		if strings.HasSuffix(name, ".go") {
+			http.NotFound(w, r)
+			return
+		}
+		http.FileServer(http.Dir(src)).ServeHTTP(w, r)
+	}
 }
 
 var buildFailedPage = template.Must(template.New("").Parse(`<!doctype html>

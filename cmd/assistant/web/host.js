@@ -243,6 +243,44 @@
     return card;
   }
 
+  // The wsbridge demo: the form sends a wire string to the sim, which
+  // decodes it and sends it with RateLimited(hub.Sender(...)) through the
+  // bridge page in the frame; the message then arrives here like any other.
+  const hubPanel = document.getElementById('hub-panel');
+  if (hubPanel) {
+    const samples = {
+      text: { method: 'sendMsg', type: 'text', content: 'Sent from Go through wsbridge.' },
+      rich: { method: 'sendMsg', type: 'rich', content: '<p>Sent from <b>Go</b>: <a data-miniprogram-path="pages/index/index">open the mini program</a></p>' },
+      product: { method: 'sendMsg', type: 'product', content: { name: 'Wireless earbuds', url: 'https://shop.example.com/p/42', imgUrl: location.origin + '/static/product.svg',
+        params: [{ text: '¥299.00', color: '#FF0000', fold: true }, { text: 'free shipping', color: '#1B8A3A' }] } },
+      miniprogrampage: { method: 'sendMsg', type: 'miniprogrampage', content: { title: 'Your order', pagepath: 'pages/order/detail?id=7', pic_url: location.origin + '/static/card.svg' } },
+    };
+    const typeSel = document.getElementById('hub-type');
+    const wire = document.getElementById('hub-wire');
+    const status = document.getElementById('hub-status');
+    const fill = () => { wire.value = JSON.stringify(samples[typeSel.value]); };
+    typeSel.addEventListener('change', fill);
+    fill();
+    document.getElementById('hub-send').addEventListener('click', async () => {
+      status.className = '';
+      status.textContent = 'sending…';
+      try {
+        const res = await fetch('/api/wsbridge/send', {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json' },
+          body: JSON.stringify({ wire: wire.value }),
+        });
+        if (!res.ok) throw new Error(res.status + ' ' + (await res.text()));
+        const r = await res.json();
+        status.className = r.ok ? 'ok' : 'bad';
+        status.textContent = r.ok ? 'sent: the bridge page posted it and acknowledged' : r.error;
+      } catch (e) {
+        status.className = 'bad';
+        status.textContent = 'the sim server did not answer: ' + e.message;
+      }
+    });
+  }
+
   function note(text) {
     const entry = el('li', 'entry note', 'ⓘ ' + text);
     log.append(entry);
