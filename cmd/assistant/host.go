@@ -173,6 +173,8 @@ func article(typ string) string {
 	switch typ {
 	case "":
 		return "nothing"
+	case "null":
+		return "null"
 	case "object", "undefined":
 		return "an " + typ
 	}
