@@ -1,3 +1,5 @@
+//go:build !js
+
 // Command assistant is the developer tool of the assistant component SDK.
 //
 // Usage:
