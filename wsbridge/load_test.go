@@ -192,6 +192,9 @@ func TestLoad(t *testing.T) {
 		wg.Go(func() {
 			s := assistant.RateLimited(hub.Sender(fmt.Sprintf("page-%d", i)))
 			m := assistant.NewText(fmt.Sprintf("hello page %d", i))
+			// Components do not send in lockstep: spread the first sends
+			// over the first second, as independent pages would be.
+			time.Sleep(time.Duration(i) * time.Second / time.Duration(n))
 			for time.Now().Before(end) {
 				attempted.Add(1)
 				sctx, scancel := context.WithTimeout(ctx, 10*time.Second)
