@@ -5,7 +5,6 @@ package wsbridge
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -218,24 +217,10 @@ func TestBrowserFault(t *testing.T) {
 	for _, r := range recs {
 		count[r.Data]++
 	}
-	var ok int
-	for i, err := range results {
+	ok, _ := checkExactlyOnce(t, results, func(i int) int {
 		w, _ := assistant.Encode(assistant.NewText(text(i)))
-		n := count[string(w)]
-		switch {
-		case n > 1:
-			t.Errorf("%s reached the host %d times", text(i), n)
-		case err == nil && n != 1:
-			t.Errorf("Send(%s) = nil but the host got it %d times", text(i), n)
-		case err != nil && !errors.Is(err, ErrDisconnected) && !errors.Is(err, ErrNotConnected):
-			t.Errorf("Send(%s) = %v, want ErrDisconnected or ErrNotConnected", text(i), err)
-		}
-		if err == nil {
-			ok++
-		} else {
-			t.Logf("Send(%s): %v (host got it %d times)", text(i), err, n)
-		}
-	}
+		return count[string(w)]
+	}, text)
 	if n := cuts.Load(); n != 3 {
 		t.Errorf("%d cuts, want 3", n)
 	}

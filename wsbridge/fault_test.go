@@ -149,9 +149,31 @@ func TestFaultCutsAndReload(t *testing.T) {
 	for _, w := range host.wire() {
 		count[string(w)]++
 	}
-	var ok, failed int
+	ok, failed := checkExactlyOnce(t, results, func(i int) int { return count[wire(i)] }, text)
+	// The deterministic cuts: 6 was posted but not acked, 14 never posted.
+	if !errors.Is(results[6], ErrDisconnected) || count[wire(6)] != 1 {
+		t.Errorf("msg-06 (cut after post): err %v, host count %d; want ErrDisconnected and 1", results[6], count[wire(6)])
+	}
+	if !errors.Is(results[14], ErrDisconnected) || count[wire(14)] != 0 {
+		t.Errorf("msg-14 (cut before post): err %v, host count %d; want ErrDisconnected and 0", results[14], count[wire(14)])
+	}
+	page.mu.Lock()
+	conns := page.conns
+	page.mu.Unlock()
+	if conns < 5 {
+		t.Errorf("%d connections, want at least 5 (3 cuts and a reload)", conns)
+	}
+	t.Logf("%d sends: %d nil, %d errors, %d messages at the host, %d connections", len(results), ok, failed, len(host.wire()), conns)
+}
+
+// checkExactlyOnce checks the delivery promise after a fault test: no
+// message reached the host twice, every Send that returned nil reached it
+// exactly once, and every other Send failed with a typed disconnect error.
+// hostCount(i) is how often message i reached the host.
+func checkExactlyOnce(t *testing.T, results []error, hostCount func(int) int, text func(int) string) (ok, failed int) {
+	t.Helper()
 	for i, err := range results {
-		n := count[wire(i)]
+		n := hostCount(i)
 		switch {
 		case n > 1:
 			t.Errorf("%s reached the host %d times", text(i), n)
@@ -167,18 +189,5 @@ func TestFaultCutsAndReload(t *testing.T) {
 			t.Logf("Send(%s): %v (host got it %d times)", text(i), err, n)
 		}
 	}
-	// The deterministic cuts: 6 was posted but not acked, 14 never posted.
-	if !errors.Is(results[6], ErrDisconnected) || count[wire(6)] != 1 {
-		t.Errorf("msg-06 (cut after post): err %v, host count %d; want ErrDisconnected and 1", results[6], count[wire(6)])
-	}
-	if !errors.Is(results[14], ErrDisconnected) || count[wire(14)] != 0 {
-		t.Errorf("msg-14 (cut before post): err %v, host count %d; want ErrDisconnected and 0", results[14], count[wire(14)])
-	}
-	page.mu.Lock()
-	conns := page.conns
-	page.mu.Unlock()
-	if conns < 5 {
-		t.Errorf("%d connections, want at least 5 (3 cuts and a reload)", conns)
-	}
-	t.Logf("%d sends: %d nil, %d errors, %d messages at the host, %d connections", len(results), ok, failed, len(host.wire()), conns)
+	return ok, failed
 }
