@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -23,50 +24,52 @@ var screenshotCopy = flag.String("screenshot", "", "also write the simulator scr
 // page drives the sim's workspace page in a browser tab.
 type page struct {
 	t     *testing.T
-	ctx   context.Context
-	frame *chromedp.Node // the component iframe
+	ctx   context.Context // the workspace page
+	frame context.Context // the component frame, its own target (cross-site)
 }
 
-// openSim loads the workspace page framing component and waits until the
-// component's first button is visible inside the frame.
+// openSim loads the workspace page framing component ("" for the default
+// one), attaches to the component's frame and waits until its first
+// button is visible.
 func openSim(t *testing.T, ctx context.Context, s *sim, component, firstButton string) *page {
 	t.Helper()
-	u := s.hostOrigin + "/"
+	u, compOrigin := s.hostOrigin+"/", s.compOrigin
 	if component != "" {
 		u += "?component=" + url.QueryEscape(component)
+		compOrigin = originOf(component)
 	}
 	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 800), chromedp.Navigate(u)); err != nil {
 		t.Fatalf("loading %s: %v", u, err)
 	}
-	p := &page{t: t, ctx: ctx}
-	// The frame's content document appears once it has loaded; query
-	// until the node carries it.
-	for {
-		nodes, err := chromedp.Run(ctx, chromedp.Nodes(chromedp.CSS("#component")))
-		if err != nil {
-			t.Fatalf("finding the component frame: %v", err)
-		}
-		if nodes[0].ContentDocument != nil {
-			p.frame = nodes[0]
-			break
-		}
-		select {
-		case <-ctx.Done():
-			t.Fatalf("component frame never loaded: %v", ctx.Err())
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
-	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(firstButton), chromedp.FromNode(p.frame))); err != nil {
+	// The component is another site than the workspace, so Chromium runs
+	// it in its own process: a target of its own, not part of the page's
+	// DOM tree.
+	p := &page{t: t, ctx: ctx, frame: browsertest.Frame(t, ctx, compOrigin+"/", 30*time.Second)}
+	wctx, cancel := context.WithTimeout(p.frame, 30*time.Second)
+	defer cancel()
+	if err := chromedp.Do(wctx, chromedp.WaitVisible(chromedp.CSS(firstButton))); err != nil {
 		t.Fatalf("waiting for %s in the component: %v", firstButton, err)
 	}
 	return p
+}
+
+// waitReady waits until the default component's Go code has set up its
+// buttons (window.componentReady), building it first if need be.
+func (p *page) waitReady() {
+	p.t.Helper()
+	if err := chromedp.Do(p.frame, chromedp.Poll[chromedp.Void]("window.componentReady === true",
+		chromedp.WithPollingTimeout(time.Minute))); err != nil {
+		p.t.Fatalf("the default component never became ready: %v", err)
+	}
 }
 
 // click clicks a button inside the component frame, with the mouse, as a
 // user would.
 func (p *page) click(sel string) {
 	p.t.Helper()
-	if err := chromedp.Do(p.ctx, chromedp.Click(chromedp.CSS(sel), chromedp.FromNode(p.frame))); err != nil {
+	ctx, cancel := context.WithTimeout(p.frame, 15*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(sel))); err != nil {
 		p.t.Fatalf("clicking %s in the component: %v", sel, err)
 	}
 }
@@ -228,7 +231,7 @@ const richReady = `(() => {
 
 // TestSimBrowserTestComponent drives the sim in headless Chromium with a
 // hand-written component (testdata/components/test.html) served from a
-// third origin: all four message types render, a mini-program card on Web
+// third origin, on localhost: all four message types render, a mini-program card on Web
 // is refused with its rule, two messages 100 ms apart trip the spacing
 // rule, script in a rich message does not run, and an object instead of a
 // string is refused.
@@ -236,7 +239,7 @@ func TestSimBrowserTestComponent(t *testing.T) {
 	ctx := browsertest.New(t, 90*time.Second)
 	s := startSim(t, simConfig{})
 	comps := startComponents(t)
-	p := openSim(t, ctx, s, comps.URL+"/test.html?origin="+url.QueryEscape(s.hostOrigin), "#send-text")
+	p := openSim(t, ctx, s, comps+"/test.html?origin="+url.QueryEscape(s.hostOrigin), "#send-text")
 
 	// The test component paces its sends 1.1 s apart, so the clicks can
 	// come at once. The channel is read when a message arrives, so switch
@@ -263,7 +266,7 @@ func TestSimBrowserTestComponent(t *testing.T) {
 		},
 		Product: productRendering{
 			Name:     "Apple iPhone X (A1903) 64GB Space Gray",
-			ImgSrc:   comps.URL + "/product.svg",
+			ImgSrc:   comps + "/product.svg",
 			Link:     "https://item.jd.com/6748052.html",
 			LinkText: "https://item.jd.com/6748052.html",
 			Params: []paramRendering{
@@ -274,7 +277,7 @@ func TestSimBrowserTestComponent(t *testing.T) {
 		},
 		Mini: miniRendering{
 			Title:  "Track your order #1024",
-			PicSrc: comps.URL + "/card.svg",
+			PicSrc: comps + "/card.svg",
 			Path:   "↪ pages/order/detail?id=1024",
 		},
 		Accepted:   []string{"text", "rich", "product", "miniprogrampage"},
@@ -370,10 +373,7 @@ func TestSimBrowserDefaultComponent(t *testing.T) {
 	s := startSim(t, simConfig{ModuleDir: root, CacheDir: t.TempDir()})
 	start := time.Now()
 	p := openSim(t, ctx, s, "", "#send-text")
-	if err := chromedp.Do(ctx, chromedp.Poll[chromedp.Void]("window.componentReady === true",
-		chromedp.WithPollingInFrame(p.frame), chromedp.WithPollingTimeout(time.Minute))); err != nil {
-		t.Fatalf("the default component never became ready: %v", err)
-	}
+	p.waitReady()
 	t.Logf("default component built and ready in %v", time.Since(start).Round(time.Millisecond))
 	ctx, cancel := context.WithTimeout(ctx, 45*time.Second) // the rest is bounded tighter
 	defer cancel()
@@ -442,15 +442,26 @@ func TestSimBrowserDefaultComponent(t *testing.T) {
 // component paces its sends with assistant.RateLimited, and PROTOCOL.md
 // promises gaps of at least 1 s where the host observes them.
 //
-// It fails today, so it only runs with ASSISTANT_E2E_PACING=1. Measured in
-// this sim (same-site frames share the renderer's main thread): the first
-// Send took 254 ms from click to postMessage returning (cold WASM code), and
-// its message event reached the host 191 ms after that, behind the next
-// click's work, while the second message arrived 9 ms after its post. The
-// limiter spaces send starts 1010 ms apart, so the host saw 786-966 ms.
-// Spacing from the end of the previous Send would not be enough either
-// (the host-side delay is the larger part); the fix belongs to
-// RateLimited's margin or to how it measures, not to the sim.
+// It still fails about two runs in three, so it only runs with
+// ASSISTANT_E2E_PACING=1. Measured with the component on another site
+// than the workspace (localhost and 127.0.0.1: its own renderer process,
+// as a real component), headless Chromium 156 on a 2-core machine, 24
+// runs: the component posted the messages 1012-1025 ms apart (the
+// limiter counts 1010 ms from the previous Send's return), and the host
+// saw the first two 937-1010 ms apart (under 1000 ms in 16 runs), the
+// next two 1010-1023 ms apart. The first message takes 8-76 ms longer
+// from postMessage to the host's handler than the later ones, which
+// arrive within about 3 ms of their post spacing. The host's thread is
+// idle then (sampled: no task over 8 ms); the delay is in the component's
+// renderer. Chromium forwards a postMessage to a window in another
+// process from a task queued behind the current one, and the first Send
+// runs inside the first click's task, which spends 5-50 ms in cold Go code
+// before posting and 9-36 ms after it (input and rendering for the next
+// clicks may go first, too). Later Sends run from a timer task that ends
+// right after the post. RateLimited's 10 ms margin
+// does not cover that; the fix belongs to the library (a larger margin,
+// or postmessage.Send returning only once the message has left), not to
+// the sim. The test logs the post and host gaps of each run.
 func TestSimBrowserDemoPacing(t *testing.T) {
 	if os.Getenv("ASSISTANT_E2E_PACING") != "1" {
 		t.Skip("known failure, see the doc comment: set ASSISTANT_E2E_PACING=1 to run")
@@ -462,11 +473,21 @@ func TestSimBrowserDemoPacing(t *testing.T) {
 	}
 	s := startSim(t, simConfig{ModuleDir: root, CacheDir: t.TempDir()})
 	p := openSim(t, ctx, s, "", "#send-text")
-	if err := chromedp.Do(ctx, chromedp.Poll[chromedp.Void]("window.componentReady === true",
-		chromedp.WithPollingInFrame(p.frame), chromedp.WithPollingTimeout(time.Minute))); err != nil {
-		t.Fatalf("the default component never became ready: %v", err)
-	}
+	p.waitReady()
 	p.setChannel("sdk", "5.1.1")
+	// For diagnosis: when the component calls postMessage. wasm_exec.js
+	// calls JavaScript functions through Reflect.apply; the wrapper
+	// records calls on the parent window (only postMessage is called).
+	if _, err := chromedp.Run(p.frame, chromedp.Evaluate[chromedp.Void](`(() => {
+		window.posts = [];
+		const apply = Reflect.apply;
+		Reflect.apply = function (f, self, args) {
+			if (self === window.parent) posts.push(performance.now());
+			return apply(f, self, args);
+		};
+	})()`)); err != nil {
+		t.Fatalf("recording posts in the component: %v", err)
+	}
 	p.click("#send-text")
 	p.click("#send-rich")
 	p.click("#send-product")
@@ -476,6 +497,22 @@ func TestSimBrowserDemoPacing(t *testing.T) {
 	}
 	if log := eval[string](p, `document.getElementById('log').innerText`); strings.Contains(log, "refused") {
 		t.Errorf("the host refused a message of the rate-limited demo:\n%s", log)
+	}
+	heads := eval[[]string](p, `[...document.querySelectorAll('#log .entry .head')].map((e) => e.textContent)`)
+	posts, err := chromedp.Run(p.frame, chromedp.Evaluate[[]float64](`posts`))
+	if err != nil || len(posts) != len(heads) {
+		t.Logf("host log %q; component posts at %v ms (%v)", heads, posts, err)
+		return
+	}
+	for i := 1; i < len(heads); i++ {
+		m := regexp.MustCompile(`\+([0-9.]+) ms`).FindStringSubmatch(heads[i])
+		if m == nil {
+			t.Logf("message %d: %q", i, heads[i])
+			continue
+		}
+		hostGap, _ := strconv.ParseFloat(m[1], 64)
+		postGap := posts[i] - posts[i-1]
+		t.Logf("message %d: posted %.1f ms after the previous, the host saw +%.1f ms (%+.1f ms)", i, postGap, hostGap, hostGap-postGap)
 	}
 }
 

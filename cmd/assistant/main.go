@@ -8,7 +8,9 @@
 //	assistant validate [--channel web|sdk@5.1.1|miniprogram|NAME] [--json] [FILE|-]
 //
 // "assistant sim" is a local workspace simulator: it serves a host page that
-// frames a component from a second local origin, receives the component's
+// frames a component from a second local site (http://localhost:PORT for a
+// workspace on 127.0.0.1, so that the browser runs it in its own process,
+// as it runs a real workspace's component), receives the component's
 // postMessage calls as a strict host would, renders accepted messages as the
 // customer would see them and logs every refused one with the rule it
 // breaks. Without --component it frames the Go WebAssembly example

@@ -31,13 +31,15 @@ var webFS embed.FS
 const simUsage = `usage: assistant sim [--addr HOST:PORT] [--component URL]
 
 Runs a local customer-service workspace: open the printed URL. It frames a
-component from a second local origin, checks every message the component
-posts as a strict host would (wire format, channel, one message per second,
-origin), renders accepted messages as the customer sees them and logs
-refused ones with the rule they break. Without --component it frames the Go
-WebAssembly example (examples/wasm-component), built with the local Go
-toolchain. The page's "wsbridge" demo frames a bridge page instead and
-sends through a Go wsbridge.Hub from a form. Ctrl-C stops it.
+component from a second local site (localhost for a workspace on 127.0.0.1:
+the browser isolates them as it does a real workspace and its component),
+checks every message the component posts as a strict host would (wire
+format, channel, one message per second, origin), renders accepted messages
+as the customer sees them and logs refused ones with the rule they break.
+Without --component it frames the Go WebAssembly example
+(examples/wasm-component), built with the local Go toolchain. The page's
+"wsbridge" demo frames a bridge page instead and sends through a Go
+wsbridge.Hub from a form. Ctrl-C stops it.
 
 Flags:
 `
@@ -93,7 +95,7 @@ type sim struct {
 	hostLn     net.Listener
 	compLn     net.Listener
 	hostOrigin string   // http://host:port of hostLn
-	compOrigin string   // http://host:port of compLn
+	compOrigin string   // origin of compLn, see componentOrigin
 	builder    *builder // nil with --component
 	rules      assistant.Rules
 	page       *template.Template
@@ -134,7 +136,7 @@ func newSim(ctx context.Context, cfg simConfig) (*sim, error) {
 		hostLn:     hostLn,
 		compLn:     compLn,
 		hostOrigin: "http://" + displayAddr(hostLn.Addr()),
-		compOrigin: "http://" + displayAddr(compLn.Addr()),
+		compOrigin: componentOrigin(compLn.Addr()),
 		rules:      assistant.DefaultRules(),
 		page:       page,
 	}
@@ -156,6 +158,32 @@ func displayAddr(a net.Addr) string {
 		host = "127.0.0.1"
 	}
 	return net.JoinHostPort(host, port)
+}
+
+// componentOrigin names the component listener's origin. On 127.0.0.1 it
+// is http://localhost:PORT, not http://127.0.0.1:PORT: the workspace page
+// is on 127.0.0.1, and another port of the same host is the same site.
+// Chromium runs same-site frames on one renderer thread, where the
+// component's Go code would delay the host page's message events. A real
+// workspace and its component are different sites, in separate renderer
+// processes; localhost and 127.0.0.1 are different sites too.
+func componentOrigin(a net.Addr) string {
+	addr := displayAddr(a)
+	if host, port, _ := net.SplitHostPort(addr); host == "127.0.0.1" {
+		addr = net.JoinHostPort("localhost", port)
+	}
+	return "http://" + addr
+}
+
+// componentOriginFor returns the origin the page requested with Host
+// pageHost frames the sim's component pages from: compOrigin, unless the
+// page itself was opened on localhost, then the listener's address, so
+// that page and component stay different sites.
+func (s *sim) componentOriginFor(pageHost string) string {
+	if h, _, err := net.SplitHostPort(pageHost); err == nil && strings.EqualFold(h, "localhost") {
+		return "http://" + displayAddr(s.compLn.Addr())
+	}
+	return s.compOrigin
 }
 
 // serve runs both servers until ctx is done, then shuts them down, letting
@@ -238,14 +266,15 @@ const pageCSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe
 
 func (s *sim) servePage(w http.ResponseWriter, r *http.Request) {
 	hostOrigin := "http://" + r.Host
+	compOrigin := s.componentOriginFor(r.Host)
 	comp := s.cfg.Component
 	isDefault := comp == ""
 	if isDefault {
-		comp = s.compOrigin + "/?origin=" + url.QueryEscape(hostOrigin)
+		comp = compOrigin + "/?origin=" + url.QueryEscape(hostOrigin)
 	}
 	wsDemo := r.URL.Query().Get("demo") == "wsbridge"
 	if wsDemo {
-		comp, isDefault = s.compOrigin+"/bridge/?origin="+url.QueryEscape(hostOrigin), false
+		comp, isDefault = compOrigin+"/bridge/?origin="+url.QueryEscape(hostOrigin), false
 	} else if c := r.URL.Query().Get("component"); c != "" {
 		if originOf(c) == "" {
 			http.Error(w, "assistant sim: component must be an absolute http or https URL", http.StatusBadRequest)

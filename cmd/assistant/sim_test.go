@@ -58,12 +58,15 @@ func (l testLog) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// startComponents serves testdata/components from its own origin.
-func startComponents(t *testing.T) *httptest.Server {
+// startComponents serves testdata/components from a third origin and
+// returns it: http://localhost:PORT, another site than the sim's
+// workspace on 127.0.0.1, as a real component is.
+func startComponents(t *testing.T) string {
 	t.Helper()
 	srv := httptest.NewServer(http.FileServer(http.Dir("testdata/components")))
 	t.Cleanup(srv.Close)
-	return srv
+	_, port, _ := net.SplitHostPort(srv.Listener.Addr().String())
+	return "http://localhost:" + port
 }
 
 func post(t *testing.T, url, origin, body string) (*http.Response, string) {
@@ -166,8 +169,19 @@ func TestSimPage(t *testing.T) {
 		!strings.Contains(body, `data-origin="`+s.compOrigin+`"`) {
 		t.Errorf("page does not frame the default component %s from %s:\n%s", wantComp, s.compOrigin, body)
 	}
-	if s.compOrigin == s.hostOrigin {
-		t.Errorf("component origin %s is the host's", s.compOrigin)
+	// Different sites, not only origins: 127.0.0.1 and localhost.
+	_, compPort, _ := net.SplitHostPort(s.compLn.Addr().String())
+	if want := "http://localhost:" + compPort; s.compOrigin != want || !strings.HasPrefix(s.hostOrigin, "http://127.0.0.1:") {
+		t.Errorf("workspace on %s, component on %s; want the component on %s", s.hostOrigin, s.compOrigin, want)
+	}
+	// A page opened on localhost frames the component from 127.0.0.1.
+	req, _ := http.NewRequest("GET", s.hostOrigin+"/", nil)
+	_, hostPort, _ := net.SplitHostPort(s.hostLn.Addr().String())
+	req.Host = "localhost:" + hostPort
+	_, body = do(t, req)
+	wantComp = "http://127.0.0.1:" + compPort + "/?origin=" + url.QueryEscape("http://localhost:"+hostPort)
+	if !strings.Contains(body, `data-component="`+html.EscapeString(wantComp)+`"`) {
+		t.Errorf("page opened on localhost does not frame the component %s:\n%s", wantComp, body)
 	}
 
 	_, body = get(t, s.hostOrigin+"/?component="+url.QueryEscape("http://localhost:9/mine.html?a=1&b=<x>"))
@@ -179,6 +193,24 @@ func TestSimPage(t *testing.T) {
 	}
 	if res, _ := get(t, s.hostOrigin+"/static/host.js"); res.StatusCode != http.StatusOK {
 		t.Errorf("host.js: %s", res.Status)
+	}
+}
+
+func TestComponentOrigin(t *testing.T) {
+	for addr, want := range map[string]string{
+		"127.0.0.1:8801":   "http://localhost:8801",
+		"0.0.0.0:8801":     "http://localhost:8801",
+		"[::1]:8801":       "http://[::1]:8801",
+		"192.0.2.7:8801":   "http://192.0.2.7:8801",
+		"[2001:db8::]:443": "http://[2001:db8::]:443",
+	} {
+		a, err := net.ResolveTCPAddr("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := componentOrigin(a); got != want {
+			t.Errorf("componentOrigin(%s) = %q, want %q", addr, got, want)
+		}
 	}
 }
 

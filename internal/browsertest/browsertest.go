@@ -11,6 +11,7 @@ import (
 	"context"
 	"os"
 	"os/exec"
+	"strings"
 	"testing"
 	"time"
 
@@ -76,4 +77,47 @@ func New(t testing.TB, timeout time.Duration) context.Context {
 		t.Fatalf("browsertest: starting %s: %v", path, err)
 	}
 	return bctx
+}
+
+// Frame returns a chromedp context attached to a cross-site iframe of the
+// browser of ctx: the first iframe target whose URL starts with prefix,
+// waiting up to timeout for it to appear. Chromium runs a cross-site frame
+// in its own process, as a target of its own, which the page's DOM tree
+// and chromedp.FromNode do not reach; actions run in the returned context
+// run in the frame (clicks land in the frame's own coordinates). A
+// same-site frame is no target, so Frame does not find it. The context
+// detaches from the frame when the test ends.
+func Frame(t testing.TB, ctx context.Context, prefix string, timeout time.Duration) context.Context {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		targets, err := chromedp.Targets(ctx)
+		if err != nil {
+			t.Fatalf("browsertest: listing targets: %v", err)
+		}
+		var seen []string
+		for _, info := range targets {
+			if info.Type != "iframe" {
+				continue
+			}
+			if !strings.HasPrefix(info.URL, prefix) {
+				seen = append(seen, info.URL)
+				continue
+			}
+			fctx, cancel := chromedp.NewContext(ctx, chromedp.WithTargetID(info.TargetID), chromedp.WithDetachOnCancel())
+			t.Cleanup(cancel)
+			if err := chromedp.Do(fctx); err != nil {
+				t.Fatalf("browsertest: attaching to the frame %s: %v", info.URL, err)
+			}
+			return fctx
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("browsertest: no cross-site iframe at %s* within %v (a same-site frame has no target of its own); iframe targets: %q", prefix, timeout, seen)
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("browsertest: waiting for an iframe at %s*: %v", prefix, ctx.Err())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
 }

@@ -17,3 +17,9 @@ func New(t testing.TB, timeout time.Duration) context.Context {
 	t.Skip("browsertest: browser tests run natively, not under js/wasm")
 	return nil
 }
+
+// Frame is not reached under js/wasm: New skips first.
+func Frame(t testing.TB, ctx context.Context, prefix string, timeout time.Duration) context.Context {
+	t.Skip("browsertest: browser tests run natively, not under js/wasm")
+	return nil
+}
