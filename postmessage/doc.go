@@ -22,9 +22,10 @@
 //
 // The trap: in js/wasm, a js.FuncOf callback (a click handler) runs on the
 // browser's event loop, and the page's timers, fetches and other callbacks
-// cannot run until it returns. A rate-limited Send that waits inside the
-// callback therefore deadlocks the page. Start a goroutine in the callback
-// and send from there (see the package examples).
+// cannot run until it returns. Send waits for the event loop (a rate-limited
+// Send for its next slot, and every Send for its message to leave the page),
+// so calling it inside the callback deadlocks the page. Start a goroutine
+// in the callback and send from there (see the package examples).
 //
 // The package builds only for GOOS=js GOARCH=wasm; this file exists so that
 // the documentation shows on every platform.

@@ -33,8 +33,9 @@ func Example() {
 
 // The js/wasm trap: a js.FuncOf callback runs on the browser's event loop,
 // which cannot run timers or other callbacks until the callback returns.
-// A rate-limited Send waits for a timer, so calling it inside the callback
-// deadlocks the page ("all goroutines are asleep" or a frozen tab). Hand the
+// Send waits for the event loop (for a timer when rate-limited, and for its
+// message to leave the page), so calling it inside the callback deadlocks
+// the page ("all goroutines are asleep" or a frozen tab). Hand the
 // work to a goroutine and return at once.
 func Example_clickHandler() {
 	pm, err := postmessage.New("https://workspace.example.com")
