@@ -3,6 +3,7 @@ package assistant
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -20,6 +21,21 @@ const (
 	KindSDK
 	KindMiniProgram
 )
+
+// String returns "other", "web", "sdk" or "miniprogram".
+func (k Kind) String() string {
+	switch k {
+	case KindWeb:
+		return "web"
+	case KindSDK:
+		return "sdk"
+	case KindMiniProgram:
+		return "miniprogram"
+	case KindOther:
+		return "other"
+	}
+	return "Kind(" + strconv.Itoa(int(k)) + ")"
+}
 
 // Channel is the channel through which the customer is talking: it decides
 // which message types the host may send. The zero Channel is an unnamed
@@ -113,7 +129,7 @@ func defaultRules() Rules {
 
 // ErrNotAllowed is matched (errors.Is) by errors refusing a message on a
 // channel that cannot carry its type.
-var ErrNotAllowed = errors.New("message type not allowed on channel")
+var ErrNotAllowed = errors.New("assistant: message type not allowed on channel")
 
 // NotAllowedError refuses a message type on a channel, naming the rule. It
 // matches [ErrNotAllowed].

@@ -153,3 +153,11 @@ func TestAllowString(t *testing.T) {
 		t.Errorf("empty Allow = %q", got)
 	}
 }
+
+func TestKindString(t *testing.T) {
+	for k, want := range map[Kind]string{KindOther: "other", KindWeb: "web", KindSDK: "sdk", KindMiniProgram: "miniprogram", Kind(9): "Kind(9)"} {
+		if got := k.String(); got != want {
+			t.Errorf("Kind(%d).String() = %q, want %q", int(k), got, want)
+		}
+	}
+}

@@ -35,7 +35,7 @@ type Message interface {
 
 // ErrInvalid is matched (errors.Is) by every error about a malformed
 // message: a broken validation rule, or wire data Decode cannot accept.
-var ErrInvalid = errors.New("invalid message")
+var ErrInvalid = errors.New("assistant: invalid message")
 
 // ValidationError names the message type, the field (by its wire name,
 // relative to "content", such as "imgUrl" or "params[1].color") and the rule
