@@ -6,6 +6,7 @@ import (
 	"context"
 	"net"
 	"net/http"
+	"net/url"
 	"sync"
 	"testing"
 	"time"
@@ -89,7 +90,7 @@ func (m *memHub) connect(id string, host *fakeHost, o pageOpts) *fakePage {
 	m.t.Helper()
 	o.client = m.client
 	ctx := context.Background()
-	p, _, err := dialPage(ctx, "ws://mem/?id="+id, host, o)
+	p, _, err := dialPage(ctx, "ws://mem/?id="+url.QueryEscape(id), host, o)
 	if err != nil {
 		m.t.Fatalf("dial page %q: %v", id, err)
 	}
