@@ -65,8 +65,8 @@ func TestStats(t *testing.T) {
 		m.hub.Sender("nobody").Send(ctx, assistant.Text{})
 		got := m.hub.Stats()
 		want := Stats{
-			Pages:    2,
-			Sends:    map[Outcome]uint64{OutcomeAcked: 1, OutcomeTimeout: 1, OutcomeNotConnected: 1, OutcomeInvalid: 1},
+			Pages: 2,
+			Sends: map[Outcome]uint64{OutcomeAcked: 1, OutcomeTimeout: 1, OutcomeNotConnected: 1, OutcomeInvalid: 1},
 			AckLatency: Latency{Count: 1, Max: 30 * time.Millisecond,
 				P50: 30 * time.Millisecond, P90: 30 * time.Millisecond, P99: 30 * time.Millisecond},
 		}
