@@ -47,7 +47,7 @@ function reloadComponent() {
 <iframe id="c" src="{{.CompURL}}"></iframe>`
 
 const componentPage = `<!doctype html><title>component</title>
-<script src="{{.HubURL}}/bridge.js" data-url="{{.WSURL}}" data-id="conv-1" data-target-origin="{{.HostOrigin}}"></script>`
+<script src="{{.HubURL}}/bridge.js" data-url="{{.WSURL}}" data-id="conv-1" data-target-origin="{{.HostOrigin}}" data-token="{{.Token}}"></script>`
 
 func newBrowserSetup(t *testing.T, timeout time.Duration, opts Options) *browserSetup {
 	t.Helper()
@@ -59,6 +59,11 @@ func newBrowserSetup(t *testing.T, timeout time.Duration, opts Options) *browser
 	hostOrigin = hostSrv.URL                                               // http://127.0.0.1:A
 	compOrigin = strings.Replace(compSrv.URL, "127.0.0.1", "localhost", 1) // http://localhost:B
 	opts.OriginPatterns = []string{strings.TrimPrefix(compOrigin, "http://")}
+	signer, err := NewTokenSigner([]byte(strings.Repeat("k", MinKeySize)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts.Authenticate = signer.Verify
 	opts.OnError = func(id string, err error) { t.Logf("hub: page %q: %v", id, err) }
 	hub, hubSrv := newTestHub(t, opts)
 	t.Cleanup(hostSrv.Close)
@@ -70,6 +75,7 @@ func newBrowserSetup(t *testing.T, timeout time.Duration, opts Options) *browser
 		"HubURL":     hubSrv.URL,
 		"WSURL":      strings.Replace(hubSrv.URL, "http://", "ws://", 1) + "/ws",
 		"HostOrigin": hostOrigin,
+		"Token":      signer.Sign("conv-1", time.Hour),
 	}
 	serve := func(page string) http.Handler {
 		tmpl := template.Must(template.New("").Parse(page))

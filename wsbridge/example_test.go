@@ -4,10 +4,12 @@ package wsbridge_test
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"time"
 
@@ -19,14 +21,14 @@ import (
 // A Go service sends through a component page. Here a few lines of Go play
 // the page's bridge script: they receive each frame and acknowledge it.
 func Example() {
-	hub := wsbridge.NewHub(wsbridge.Options{
-		Authenticate: func(r *http.Request, id string) error {
-			if r.URL.Query().Get("token") != "t0ken" {
-				return errors.New("bad token")
-			}
-			return nil
-		},
-	})
+	key := make([]byte, wsbridge.MinKeySize)
+	rand.Read(key) // in a real service: a secret kept across restarts
+	signer, err := wsbridge.NewTokenSigner(key)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	hub := wsbridge.NewHub(wsbridge.Options{Authenticate: signer.Verify})
 	mux := http.NewServeMux()
 	mux.Handle("/ws", hub)
 	mux.Handle("/bridge.js", wsbridge.ScriptHandler())
@@ -34,9 +36,14 @@ func Example() {
 	defer srv.Close()
 	defer hub.Close() // before srv.Close: it ends the page connections
 
-	// The page (normally bridge.js in the browser).
+	// The component page gets data-token from the service that serves it.
+	token := signer.Sign("conv-1", 12*time.Hour)
+
+	// The page (normally bridge.js in the browser, on the Hub's origin or
+	// one of its OriginPatterns).
 	ctx := context.Background()
-	page, _, err := websocket.Dial(ctx, strings.Replace(srv.URL, "http", "ws", 1)+"/ws?id=conv-1&token=t0ken", nil)
+	u := strings.Replace(srv.URL, "http", "ws", 1) + "/ws?id=conv-1&token=" + url.QueryEscape(token)
+	page, _, err := websocket.Dial(ctx, u, &websocket.DialOptions{HTTPHeader: http.Header{"Origin": {srv.URL}}})
 	if err != nil {
 		fmt.Println(err)
 		return
