@@ -51,6 +51,14 @@ const componentPage = `<!doctype html><title>component</title>
 
 func newBrowserSetup(t *testing.T, timeout time.Duration, opts Options) *browserSetup {
 	t.Helper()
+	return newBrowserSetupTarget(t, timeout, opts, "")
+}
+
+// newBrowserSetupTarget is newBrowserSetup with the component's
+// data-target-origin set to target instead of the host page's origin
+// (when target is not ""): the host page is then a foreign parent.
+func newBrowserSetupTarget(t *testing.T, timeout time.Duration, opts Options, target string) *browserSetup {
+	t.Helper()
 	ctx := browsertest.New(t, timeout)
 
 	var hostOrigin, compOrigin string
@@ -76,6 +84,9 @@ func newBrowserSetup(t *testing.T, timeout time.Duration, opts Options) *browser
 		"WSURL":      strings.Replace(hubSrv.URL, "http://", "ws://", 1) + "/ws",
 		"HostOrigin": hostOrigin,
 		"Token":      signer.Sign("conv-1", time.Hour),
+	}
+	if target != "" {
+		data["HostOrigin"] = target
 	}
 	serve := func(page string) http.Handler {
 		tmpl := template.Must(template.New("").Parse(page))
