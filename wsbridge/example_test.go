@@ -73,3 +73,42 @@ func Example() {
 	// page got {"op":"msg","id":1,"data":"{\"method\":\"sendMsg\",\"type\":\"text\",\"content\":\"Your order has shipped.\"}"}
 	// Send: <nil>
 }
+
+// A token opens one page id, until it expires. Verify has the signature of
+// Options.Authenticate and reads the "token" query parameter bridge.js
+// sends.
+func ExampleTokenSigner() {
+	signer, err := wsbridge.NewTokenSigner([]byte("an example key of at least 32 bytes, kept secret"))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	token := signer.Sign("conv-1", time.Hour) // put it in data-token
+
+	r := httptest.NewRequest("GET", "/ws?id=conv-1&token="+url.QueryEscape(token), nil)
+	fmt.Println("conv-1:", signer.Verify(r, "conv-1"))
+	err = signer.Verify(r, "conv-2")
+	fmt.Println("conv-2:", errors.Is(err, wsbridge.ErrTokenInvalid))
+	err = signer.Verify(httptest.NewRequest("GET", "/ws?id=conv-1", nil), "conv-1")
+	fmt.Println("none:", err)
+
+	_, err = wsbridge.NewTokenSigner([]byte("short"))
+	fmt.Println(err)
+	// Output:
+	// conv-1: <nil>
+	// conv-2: true
+	// none: wsbridge: token missing
+	// wsbridge: token key too short: 5 bytes, want at least 32
+}
+
+// A Send the bridge would not post fails with ErrRefused; RefusedError
+// says why.
+func ExampleRefusedError() {
+	err := fmt.Errorf("sending: %w", &wsbridge.RefusedError{Reason: wsbridge.ReasonWrongParent})
+	var refused *wsbridge.RefusedError
+	if errors.As(err, &refused) {
+		fmt.Println(errors.Is(err, wsbridge.ErrRefused), refused.Reason)
+	}
+	// Output:
+	// true wrong_parent
+}
