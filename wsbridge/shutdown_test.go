@@ -37,7 +37,7 @@ func TestShutdownDrains(t *testing.T) {
 		if err := m.hub.Sender("idle").Send(ctx, assistant.NewText("new")); !errors.Is(err, ErrClosed) {
 			t.Errorf("new Send during Shutdown = %v, want ErrClosed", err)
 		}
-		_, resp, err := dialPage(ctx, "ws://mem/?id=late", &fakeHost{}, pageOpts{client: m.client})
+		_, resp, err := dialPage(ctx, "ws://mem/ws?id=late", &fakeHost{}, pageOpts{client: m.client})
 		if err == nil || resp == nil || resp.StatusCode != http.StatusServiceUnavailable {
 			t.Errorf("dial during Shutdown: %v, %v; want 503", err, resp)
 		}
