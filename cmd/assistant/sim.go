@@ -102,7 +102,7 @@ type sim struct {
 	page       *template.Template
 	hub        *wsbridge.Hub // the wsbridge demo's Go service
 	signer     *wsbridge.TokenSigner
-	wsSender   assistant.Sender // RateLimited(hub.Sender(bridgePageID))
+	wsSender   assistant.Sender // hub.Sender(bridgePageID)
 }
 
 // newSim listens on both addresses; serve then runs the servers.
@@ -166,7 +166,7 @@ func newSim(ctx context.Context, cfg simConfig) (*sim, error) {
 	}
 	s.signer = signer
 	s.hub = wsbridge.NewHub(wsbridge.Options{Authenticate: signer.Verify})
-	s.wsSender = assistant.RateLimited(s.hub.Sender(bridgePageID))
+	s.wsSender = s.hub.Sender(bridgePageID) // paced per page by the Hub
 	return s, nil
 }
 
@@ -362,6 +362,7 @@ func (s *sim) componentHandler() http.Handler {
 	mux.Handle("/ws", s.hub)
 	mux.Handle("/bridge.js", wsbridge.ScriptHandler())
 	mux.HandleFunc("GET /bridge/{$}", s.serveBridgePage)
+	mux.HandleFunc("GET /bridge/stats", s.serveWSStats)
 	mux.HandleFunc("/", s.serveDefaultComponent)
 	return guard(s.compLn, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/bridge.js" {
