@@ -132,8 +132,8 @@ type Options struct {
 //
 // A Hub is safe for concurrent use. Each connection is served by the
 // goroutine net/http runs the request in (plus, while a connection is
-// closing, one goroutine for the closing handshake); [Hub.Close] ends them
-// all and waits for them.
+// closing, one goroutine for its Disconnect hooks and the closing
+// handshake); [Hub.Close] ends them all and waits for them.
 type Hub struct {
 	opts   Options
 	accept websocket.AcceptOptions
