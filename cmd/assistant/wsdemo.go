@@ -35,18 +35,18 @@ var bridgePage = template.Must(template.New("").Parse(`<!doctype html>
 body { font: 13px/1.45 system-ui, sans-serif; margin: 12px; color: #1d2129; }
 h3 { margin: 0 0 6px; font-size: 14px; }
 code { font: 12px ui-monospace, Menlo, monospace; background: #f3f5f8; padding: 0 3px; border-radius: 3px; }
-th { text-align: left; font-weight: normal; color: #5b6370; padding-right: 12px; }
-td { font-variant-numeric: tabular-nums; }
+p { margin: 0 0 6px; }
+table { border-collapse: collapse; font-size: 12px; }
+th { text-align: left; font-weight: normal; color: #5b6370; padding: 0 10px 0 0; }
+td { font-variant-numeric: tabular-nums; padding: 0; }
 </style>
 <h3 id="bridge-title">wsbridge demo component</h3>
-<p>No code of its own: <code>bridge.js</code> keeps a WebSocket to the sim's Go <code>wsbridge.Hub</code>
-and posts what it sends to the workspace. The form below calls <code>hub.Sender("{{.ID}}").Send</code> (paced per page by the Hub).</p>
-<h3>Hub stats</h3>
+<p><code>bridge.js</code> keeps a WebSocket to the sim's Go <code>wsbridge.Hub</code> and posts what it sends;
+the form calls <code>hub.Sender("{{.ID}}").Send</code>, paced per page by the Hub.</p>
 <table id="hub-stats"><tbody>
-<tr><th>pages connected</th><td id="stat-pages">…</td></tr>
-<tr><th>sends in flight</th><td id="stat-inflight">…</td></tr>
-<tr><th>sends by outcome</th><td id="stat-sends">…</td></tr>
-<tr><th>ack latency p50 / p90 / p99</th><td id="stat-latency">…</td></tr>
+<tr><th>Hub: pages</th><td><span id="stat-pages">…</span> · in flight <span id="stat-inflight">…</span></td></tr>
+<tr><th>sends</th><td id="stat-sends">…</td></tr>
+<tr><th>ack p50/p90/p99</th><td id="stat-latency">…</td></tr>
 </tbody></table>
 <script src="/bridge.js" data-url="/ws" data-id="{{.ID}}" data-target-origin="{{.Origin}}" data-token="{{.Token}}"></script>
 <script>
