@@ -90,7 +90,7 @@ func TestSDKBadVersion(t *testing.T) {
 }
 
 func TestParseChannel(t *testing.T) {
-	for _, s := range []string{"web", "miniprogram", "sdk@5.1.1", "sdk@v5.2.0", "wechat", "email"} {
+	for _, s := range []string{"web", "miniprogram", "sdk@5.1.1", "sdk@5.2.0-rc.1", "wechat", "email"} {
 		ch, err := ParseChannel(s)
 		if err != nil {
 			t.Errorf("ParseChannel(%q): %v", s, err)

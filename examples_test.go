@@ -128,7 +128,7 @@ func ExampleRules() {
 
 	ch, _ := assistant.SDK("5.2")
 	fmt.Println(rules.Check(ch, assistant.NewProduct("Phone", "", "https://img.example.com/p.jpg")))
-	// Output: assistant: product not allowed on channel sdk@5.2 (rule: product goes to web, sdk >=6)
+	// Output: assistant: product not allowed on channel sdk@5.2.0 (rule: product goes to web, sdk >=6)
 }
 
 func ExampleParseChannel() {

@@ -70,7 +70,7 @@ func TestJudge(t *testing.T) {
 		name: "bad channel setting",
 		in:   ok(arrival{Data: text, Channel: "sdk@x", At: 10}),
 		want: verdict{Counts: true, Type: "text", Problems: []problem{{Kind: kindChannel, Field: "channel",
-			Rule: `assistant: SDK version "x": invalid semantic version`}}},
+			Rule: `assistant: invalid channel: SDK version "x": invalid semantic version`}}},
 	}, {
 		name: "wrong origin does not count",
 		in:   arrival{Data: text, DataType: "string", FromFrame: true, Origin: "http://evil.example", Component: comp, Channel: "web", At: 10, Prev: ms(5)},
