@@ -54,15 +54,15 @@ func lookup(key []byte, names []string) int {
 
 // unknownKey refuses key, quoting at most 64 bytes of it so the error
 // stays small whatever the input.
-func unknownKey(typ, prefix string, key []byte) error {
+func unknownKey(typ string, key []byte) error {
 	if len(key) > 64 {
 		key = key[:64]
 		for len(key) > 0 && !utf8.Valid(key) {
 			key = key[:len(key)-1]
 		}
-		return invalid(typ, prefix+strconv.Quote(string(key))+"…", "is not a known field")
+		return invalid(typ, strconv.Quote(string(key))+"…", "is not a known field")
 	}
-	return invalid(typ, prefix+strconv.Quote(string(key)), "is not a known field")
+	return invalid(typ, strconv.Quote(string(key)), "is not a known field")
 }
 
 // object expects an object where field is and opens it.
@@ -109,7 +109,7 @@ func (d *decoder) message() (Message, error) {
 		}
 		i := lookup(key, []string{"method", "type", "content"})
 		if i < 0 {
-			return nil, unknownKey("", "", key)
+			return nil, unknownKey("", key)
 		}
 		if seen[i] {
 			return nil, invalid("", string(key), "appears twice")
@@ -226,7 +226,7 @@ func (d *decoder) product() (Message, error) {
 		}
 		i := lookup(key, []string{"name", "url", "imgUrl", "params"})
 		if i < 0 {
-			return nil, unknownKey(typ, "", key)
+			return nil, unknownKey(typ, key)
 		}
 		if seen[i] {
 			return nil, invalid(typ, string(key), "appears twice")
@@ -274,7 +274,7 @@ func (d *decoder) params() ([]ProductParam, error) {
 		if _, err := d.more(']', i == 0); err != nil {
 			return nil, err
 		}
-		if err := d.param(&params[i], "params["+strconv.Itoa(i)+"]"); err != nil {
+		if err := d.param(&params[i], i); err != nil {
 			return nil, err
 		}
 	}
@@ -284,12 +284,22 @@ func (d *decoder) params() ([]ProductParam, error) {
 	return params, nil
 }
 
-func (d *decoder) param(pp *ProductParam, field string) error {
+// param reads params[i]. Its errors name fields relative to the param;
+// the prefix is added only on error, so a valid param allocates no names.
+func (d *decoder) param(pp *ProductParam, i int) (err error) {
 	const typ = TypeProduct
-	if err := d.object(typ, field); err != nil {
+	defer func() {
+		if ve, ok := err.(*ValidationError); ok {
+			name := "params[" + strconv.Itoa(i) + "]"
+			if ve.Field != "" {
+				name += "." + ve.Field
+			}
+			ve.Field = name
+		}
+	}()
+	if err := d.object(typ, ""); err != nil {
 		return err
 	}
-	prefix := field + "."
 	var seen [5]bool
 	for first := true; ; first = false {
 		key, ok, err := d.member(first)
@@ -298,23 +308,23 @@ func (d *decoder) param(pp *ProductParam, field string) error {
 		}
 		i := lookup(key, []string{"text", "color", "fold", "break", "size"})
 		if i < 0 {
-			return unknownKey(typ, prefix, key)
+			return unknownKey(typ, key)
 		}
 		if seen[i] {
-			return invalid(typ, prefix+string(key), "appears twice")
+			return invalid(typ, string(key), "appears twice")
 		}
 		seen[i] = true
 		switch i {
 		case 0:
-			pp.Text, err = d.str(typ, prefix+"text")
+			pp.Text, err = d.str(typ, "text")
 		case 1:
-			pp.Color, err = d.str(typ, prefix+"color")
+			pp.Color, err = d.str(typ, "color")
 		case 2:
-			pp.Fold, err = d.boolean(typ, prefix+"fold")
+			pp.Fold, err = d.boolean(typ, "fold")
 		case 3:
-			pp.Break, err = d.boolean(typ, prefix+"break")
+			pp.Break, err = d.boolean(typ, "break")
 		case 4:
-			pp.Size, err = d.size(prefix + "size")
+			pp.Size, err = d.size("size")
 		}
 		if err != nil {
 			return err
@@ -368,7 +378,7 @@ func (d *decoder) miniProgramPage() (Message, error) {
 		}
 		i := lookup(key, []string{"title", "pagepath", "thumb_media_id", "pic_url"})
 		if i < 0 {
-			return nil, unknownKey(typ, "", key)
+			return nil, unknownKey(typ, key)
 		}
 		if seen[i] {
 			return nil, invalid(typ, string(key), "appears twice")

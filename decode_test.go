@@ -151,3 +151,43 @@ func BenchmarkDecode(b *testing.B) {
 		})
 	}
 }
+
+// textOfSize returns the wire string of a Text exactly n bytes long.
+func textOfSize(n int) []byte {
+	const head, tail = `{"method":"sendMsg","type":"text","content":"`, `"}`
+	return []byte(head + strings.Repeat("a", n-len(head)-len(tail)) + tail)
+}
+
+func TestDecodeMaxMessageSize(t *testing.T) {
+	if m, err := Decode(textOfSize(MaxMessageSize)); err != nil || len(m.(Text).Content) != MaxMessageSize-47 {
+		t.Fatalf("Decode of exactly MaxMessageSize bytes = %v; want the message", err)
+	}
+	_, err := Decode(textOfSize(MaxMessageSize + 1))
+	var tl *TooLargeError
+	if !errors.As(err, &tl) || tl.Size != MaxMessageSize+1 || !errors.Is(err, ErrTooLarge) || !errors.Is(err, ErrInvalid) {
+		t.Fatalf("Decode of MaxMessageSize+1 bytes = %v; want a *TooLargeError of that size, matching ErrTooLarge and ErrInvalid", err)
+	}
+	if want := "assistant: message of 1048577 bytes is larger than the limit of 1048576 bytes"; err.Error() != want {
+		t.Errorf("error text %q, want %q", err, want)
+	}
+}
+
+// TestDecodeStopsAtFirstWrongShape: errors come from the first key or
+// shape a message cannot have, even when later input is broken too. (A
+// params array is syntax-checked before its elements are read, so the
+// slice is allocated once.)
+func TestDecodeStopsAtFirstWrongShape(t *testing.T) {
+	for _, tt := range []struct{ in, field string }{
+		{`{"zz":[1,2,3` + strings.Repeat(",1", 1000), `"zz"`},
+		{`{"method":"sendMsg","type":"text","content":[1`, "content"},
+		{`{"method":"sendMsg","type":"product","content":{"name":"n","params":[{"text":"a"},{"bold":1}]` + strings.Repeat(",1", 1000), `params[1]."bold"`},
+		{`{"method":"sendMsg","type":"product","content":{"params":7`, "params"},
+		{`{"method":"sendMsg","` + strings.Repeat("k", 200) + `":`, `"` + strings.Repeat("k", 64) + `"…`},
+	} {
+		_, err := Decode([]byte(tt.in))
+		var ve *ValidationError
+		if !errors.As(err, &ve) || ve.Field != tt.field {
+			t.Errorf("Decode(%.60q) = %v; want a *ValidationError for field %s", tt.in, err, tt.field)
+		}
+	}
+}

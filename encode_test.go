@@ -4,13 +4,15 @@ import (
 	"encoding/json"
 	"errors"
 	"math/rand/v2"
+	"slices"
+	"strings"
 	"testing"
 )
 
 // seedCases are the six payloads of the vendor page, built with the API,
 // and the vendor's JavaScript literal for each. The literals drop the
 // explicit fold: false / break: false of the seed: false is the default
-// and the encoder omits unset fields (PROTOCOL.md).
+// and the encoder omits unset fields (docs/PROTOCOL.md).
 var seedCases = []struct {
 	name string
 	msg  Message
@@ -210,6 +212,30 @@ func TestAppendEncodeZeroAllocs(t *testing.T) {
 		})
 		if allocs != 0 {
 			t.Errorf("%s: AppendEncode into a reused buffer: %v allocs/op, want 0", bm.name, allocs)
+		}
+	}
+}
+
+func TestEncodeMaxMessageSize(t *testing.T) {
+	const overhead = len(`{"method":"sendMsg","type":"text","content":""}`)
+	w, err := Encode(NewText(strings.Repeat("a", MaxMessageSize-overhead)))
+	if err != nil || len(w) != MaxMessageSize {
+		t.Fatalf("Encode of a message of exactly MaxMessageSize bytes = %d bytes, %v", len(w), err)
+	}
+	for _, m := range []Message{
+		NewText(strings.Repeat("a", MaxMessageSize-overhead+1)),
+		NewText(strings.Repeat("\n", MaxMessageSize/2)), // escapes make it too large
+		NewRich(strings.Repeat("a", 2*MaxMessageSize)),
+		NewProduct("n", "", "https://img.example/x.jpg", slices.Repeat([]ProductParam{{Text: "t", Size: 12}}, MaxMessageSize/20)...),
+	} {
+		_, err := Encode(m)
+		var tl *TooLargeError
+		if !errors.As(err, &tl) || tl.Size <= MaxMessageSize || !errors.Is(err, ErrTooLarge) || !errors.Is(err, ErrInvalid) {
+			t.Errorf("Encode of a %s over the limit = %v; want a *TooLargeError matching ErrTooLarge and ErrInvalid", m.Type(), err)
+		}
+		dst := []byte("keep")
+		if got, err := AppendEncode(dst, m); !errors.Is(err, ErrTooLarge) || string(got) != "keep" {
+			t.Errorf("AppendEncode over the limit = %.20q, %v; want dst unchanged and ErrTooLarge", got, err)
 		}
 	}
 }
