@@ -59,9 +59,6 @@ const maxAllocRatio = 5
 // nothing at all. Before Decode streamed, a 1 MiB array under an unknown
 // key cost 224 times its size.
 func TestDecodeBoundedMemory(t *testing.T) {
-	if testing.CoverMode() != "" || raceEnabled {
-		t.Skip("coverage and race instrumentation allocate")
-	}
 	for _, size := range []int{MaxMessageSize - 64, 10 << 20} {
 		for _, c := range hostileInputs(size) {
 			data := []byte(c.in)

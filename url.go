@@ -1,7 +1,6 @@
 package assistant
 
 import (
-	"net/netip"
 	"strings"
 )
 
@@ -87,8 +86,7 @@ func checkAuthority(a string) string {
 // does not carry.
 func checkHost(h string, bracketed bool) string {
 	if bracketed {
-		a, err := netip.ParseAddr(h)
-		if err != nil || !a.Is6() || a.Zone() != "" {
+		if !validIPv6(h) {
 			return "must have a valid IPv6 address in its brackets"
 		}
 		return ""
@@ -110,12 +108,83 @@ func checkHost(h string, bracketed bool) string {
 		}
 		last = label
 	}
-	if looksNumeric(last) {
-		if a, err := netip.ParseAddr(h); err != nil || !a.Is4() {
-			return "must have a host that is a name or a dotted-decimal IPv4 address"
-		}
+	if looksNumeric(last) && !validIPv4(h) {
+		return "must have a host that is a name or a dotted-decimal IPv4 address"
 	}
 	return ""
+}
+
+// validIPv4 reports whether s is four decimal numbers from 0 to 255,
+// without leading zeros (which browsers would read as octal), joined by
+// dots. The root package parses addresses by hand, not with net/netip,
+// which would add about 35 KB (gzipped) to every WASM component.
+func validIPv4(s string) bool {
+	for part := 0; part < 4; part++ {
+		if part > 0 {
+			if s == "" || s[0] != '.' {
+				return false
+			}
+			s = s[1:]
+		}
+		n, i := 0, 0
+		for i < len(s) && i < 4 && '0' <= s[i] && s[i] <= '9' {
+			n = n*10 + int(s[i]-'0')
+			i++
+		}
+		if i == 0 || i > 3 || n > 255 || i > 1 && s[0] == '0' {
+			return false
+		}
+		s = s[i:]
+	}
+	return s == ""
+}
+
+// validIPv6 reports whether s is an IPv6 address in RFC 4291 text form:
+// eight groups of one to four hex digits, at most one "::" standing for
+// one or more zero groups, the last two groups optionally written as an
+// IPv4 address. A zone ("%eth0") is refused: browsers reject it.
+func validIPv6(s string) bool {
+	groups, compressed := 0, false
+	if strings.HasPrefix(s, "::") {
+		compressed, s = true, s[2:]
+		if s == "" {
+			return true
+		}
+	}
+	for {
+		n := 0
+		for n < len(s) && n < 5 && isHex(s[n]) {
+			n++
+		}
+		if n < len(s) && s[n] == '.' { // an IPv4 tail: two groups, and the end
+			if !validIPv4(s) {
+				return false
+			}
+			groups += 2
+			break
+		}
+		if n == 0 || n > 4 {
+			return false
+		}
+		groups++
+		if s = s[n:]; s == "" {
+			break
+		}
+		if s[0] != ':' || len(s) == 1 {
+			return false
+		}
+		s = s[1:]
+		if s[0] == ':' {
+			if compressed {
+				return false
+			}
+			compressed, s = true, s[1:]
+			if s == "" {
+				break
+			}
+		}
+	}
+	return groups == 8 && !compressed || groups <= 7 && compressed
 }
 
 // looksNumeric reports whether browsers parse label, a host's last label,

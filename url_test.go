@@ -165,3 +165,41 @@ func TestURLRegressions(t *testing.T) {
 		{"ok-escaped-backslash", NewMiniProgramPage("t", "/%5Cevil.example?q=\\", img), "", ""},
 	})
 }
+
+// TestIPAddressesMatchNetip checks the hand-written address parsers
+// against net/netip, for every string of up to 7 characters over a small
+// alphabet and for addresses of every length.
+func TestIPAddressesMatchNetip(t *testing.T) {
+	check := func(s string) {
+		a, err := netip.ParseAddr(s)
+		want4 := err == nil && a.Is4()
+		want6 := err == nil && a.Is6() && a.Zone() == ""
+		if got := validIPv4(s); got != want4 {
+			t.Errorf("validIPv4(%q) = %v, net/netip says %v", s, got, want4)
+		}
+		if got := validIPv6(s); got != want6 {
+			t.Errorf("validIPv6(%q) = %v, net/netip says %v", s, got, want6)
+		}
+	}
+	const alphabet = "01f:.%"
+	var gen func(prefix string, n int)
+	gen = func(prefix string, n int) {
+		check(prefix)
+		if n == 0 {
+			return
+		}
+		for i := range len(alphabet) {
+			gen(prefix+alphabet[i:i+1], n-1)
+		}
+	}
+	gen("", 7)
+	for _, s := range []string{
+		"1.2.3.4", "255.255.255.255", "256.1.1.1", "1.2.3", "1.2.3.4.5", "01.2.3.4", "1.2.3.04", "0.0.0.0", "1.2.3.4.",
+		"::", "::1", "1::", "1:2:3:4:5:6:7:8", "1:2:3:4:5:6:7::", "::2:3:4:5:6:7:8", "1:2:3:4:5:6:7:8::", "1:2:3:4:5:6::7:8",
+		"1:2:3:4:5:6:7:8:9", "::ffff:1.2.3.4", "1:2:3:4:5:6:1.2.3.4", "1:2:3:4:5:6:7:1.2.3.4", "::1.2.3.4", "::1.2.3",
+		"12345::", "abcd:ef01:2345:6789:ABCD:EF01:2345:6789", "1:::2", ":1::", "1::2::3", "fe80::1%eth0", "1.2.3.4::",
+		"::ffff:01.2.3.4", "0:0:0:0:0:0:0:0", "1:2:3:4:5:6:7:", ":1:2:3:4:5:6:7:8",
+	} {
+		check(s)
+	}
+}
