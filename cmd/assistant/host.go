@@ -132,8 +132,11 @@ func problemOf(err error) problem {
 		ve *assistant.ValidationError
 		se *assistant.SyntaxError
 		ne *assistant.NotAllowedError
+		te *assistant.TooLargeError
 	)
 	switch {
+	case errors.As(err, &te):
+		return problem{Kind: kindInvalid, Field: "data", Rule: tooLargeRule(te)}
 	case errors.As(err, &ve):
 		f := ve.Field
 		if ve.Type != "" {

@@ -3,6 +3,7 @@
 package main
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -61,6 +62,11 @@ func TestJudge(t *testing.T) {
 		name: "garbage",
 		in:   ok(arrival{Data: `hello`, At: 10}),
 		want: verdict{Counts: true, Problems: []problem{{Kind: kindInvalid, Field: "JSON", Rule: "unexpected character 'h' at byte 0"}}},
+	}, {
+		name: "too large",
+		in:   ok(arrival{Data: `{"method":"sendMsg","type":"text","content":"` + strings.Repeat("a", assistant.MaxMessageSize) + `"}`, At: 10}),
+		want: verdict{Counts: true, Problems: []problem{{Kind: kindInvalid, Field: "data",
+			Rule: "is 1048623 bytes, over the limit of 1048576 (assistant.MaxMessageSize)"}}},
 	}, {
 		name: "object instead of string",
 		in:   ok(arrival{DataType: "object", Preview: `{"method":"sendMsg"}`, At: 10}),
