@@ -18,7 +18,7 @@ import (
 // receives, so a refused message still starts the next second); messages
 // from another window or origin do not count, they are not the component's.
 // Gaps are measured where the host page observes the message event
-// (performance.now() in its handler), as PROTOCOL.md decides.
+// (performance.now() in its handler), as docs/PROTOCOL.md decides.
 const minGap = 1000.0 // ms
 
 // arrival is one message event as the host page observed it. The page
