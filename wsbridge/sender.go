@@ -19,12 +19,16 @@ func (s *pageSender) Send(ctx context.Context, m assistant.Message) error {
 	if err != nil {
 		return err
 	}
+	if len(data) > MaxMessageSize {
+		// The bridge would refuse it: do not hold the page's turn for it.
+		return pageErr(s.id, fmt.Errorf("%w: %d bytes encoded, limit %d", ErrTooLarge, len(data), MaxMessageSize))
+	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	c, err := s.hub.lookup(s.id)
 	if err != nil {
-		return fmt.Errorf("wsbridge: page %q: %w", s.id, err)
+		return pageErr(s.id, err)
 	}
 	return c.send(ctx, data)
 }
