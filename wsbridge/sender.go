@@ -4,6 +4,7 @@ package wsbridge
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/imworkspace/assistant"
@@ -16,6 +17,10 @@ type pageSender struct {
 
 func (s *pageSender) Send(ctx context.Context, m assistant.Message) error {
 	data, err := assistant.Encode(m)
+	if errors.Is(err, assistant.ErrTooLarge) {
+		// Encode applies the same limit: refuse as below.
+		return pageErr(s.id, fmt.Errorf("%w: %w", ErrTooLarge, err))
+	}
 	if err != nil {
 		return err
 	}
