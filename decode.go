@@ -16,10 +16,10 @@ import (
 // [ErrInvalid] (a *TooLargeError, *SyntaxError or *ValidationError). An
 // empty "params" array decodes as nil.
 //
-// Decode reads the input once, without building a tree, and stops at the
-// first key or shape a message cannot have, so it allocates at most a
-// small multiple of len(data) (about 4× in the worst case, many tiny
-// product params), whatever the input. It never panics.
+// Decode checks the input as it reads it, without building a tree, and
+// stops at the first key or shape a message cannot have, so it allocates
+// at most a small multiple of len(data) (under 4× in the worst case, a
+// product with many tiny params), whatever the input. It never panics.
 func Decode(data []byte) (Message, error) {
 	if len(data) > MaxMessageSize {
 		return nil, &TooLargeError{Size: len(data)}
@@ -117,24 +117,24 @@ func (d *decoder) message() (Message, error) {
 		seen[i] = true
 		switch i {
 		case 0:
-			s, err := d.str("", "method")
+			b, err := d.strBytes("", "method")
 			if err != nil {
 				return nil, err
 			}
-			if s != Method {
+			if string(b) != Method {
 				return nil, invalid("", "method", `must be "sendMsg"`)
 			}
 		case 1:
-			s, err := d.str("", "type")
+			b, err := d.strBytes("", "type")
 			if err != nil {
 				return nil, err
 			}
-			switch s {
-			case TypeText, TypeRich, TypeProduct, TypeMiniProgramPage:
-				typ = s
-			default:
+			types := []string{TypeText, TypeRich, TypeProduct, TypeMiniProgramPage}
+			j := lookup(b, types)
+			if j < 0 {
 				return nil, invalid("", "type", "must be one of text, rich, product, miniprogrampage")
 			}
+			typ = types[j]
 		case 2:
 			if typ == "" {
 				// Its shape depends on the type: check its syntax now,
@@ -179,6 +179,24 @@ func (d *decoder) str(typ, field string) (string, error) {
 		return "", invalid(typ, field, "must be a string, not "+kindName(k))
 	}
 	return d.scanner.str()
+}
+
+// strBytes reads a string where field is, without allocating: the bytes
+// are valid until the next read.
+func (d *decoder) strBytes(typ, field string) ([]byte, error) {
+	k, err := d.next()
+	if err != nil {
+		return nil, err
+	}
+	if k != '"' {
+		return nil, invalid(typ, field, "must be a string, not "+kindName(k))
+	}
+	start, end, escaped, err := d.scanString()
+	if err != nil || !escaped {
+		return d.data[start:end], err
+	}
+	d.key = unescape(d.key[:0], d.data[start:end])
+	return d.key, nil
 }
 
 // boolean reads a boolean where field is.

@@ -14,9 +14,9 @@ func Encode(m Message) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	n := sizeHint(m)
-	if n > MaxMessageSize {
-		n = 0 // refused below, without allocating first
+	n := min(sizeHint(m), MaxMessageSize)
+	if minSize(m) > MaxMessageSize {
+		n = 0 // refused before anything is written
 	}
 	return AppendEncode(make([]byte, 0, n), m)
 }
