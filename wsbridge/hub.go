@@ -28,8 +28,9 @@ const (
 
 // MaxMessageSize is the largest encoded message (assistant.Encode's
 // bytes) a Hub sends; Send refuses a larger one with ErrTooLarge before
-// writing anything. The bridge script refuses larger ones too.
-const MaxMessageSize = 1 << 20
+// writing anything. The bridge script refuses larger ones too. It is
+// assistant.MaxMessageSize, the limit of Encode and Decode.
+const MaxMessageSize = assistant.MaxMessageSize
 
 // StatusReplaced is the WebSocket close code a page receives when a newer
 // connection presented the same id. The bridge script does not reconnect

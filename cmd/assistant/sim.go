@@ -335,8 +335,11 @@ func (s *sim) servePage(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// maxArrival bounds one forwarded message event.
-const maxArrival = 4 << 20
+// maxArrival bounds one forwarded message event: a wire string of up to
+// assistant.MaxMessageSize bytes, each escaped at most once more in the
+// request's JSON, and the other fields. Larger wire strings that fit are
+// judged too large by assistant.Decode.
+const maxArrival = 2*assistant.MaxMessageSize + 64<<10
 
 func (s *sim) serveCheck(w http.ResponseWriter, r *http.Request) {
 	var a arrival
