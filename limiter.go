@@ -26,7 +26,11 @@ var ErrRateLimited = errors.New("assistant: rate limited")
 // RateLimitedError says how long to wait before the next send may go. It
 // matches [ErrRateLimited].
 type RateLimitedError struct {
-	Delay time.Duration // until the next free slot, at the time of the error
+	// Delay is the time until the next free slot, at the time of the
+	// error. While another send is in flight it is one whole interval plus
+	// margin: the next slot counts from that send's return, so the true
+	// wait is at least that.
+	Delay time.Duration
 }
 
 func (e *RateLimitedError) Error() string {
@@ -108,9 +112,19 @@ type limited struct {
 	lim         *rate.Limiter // only the turn holder takes tokens, when its send returns
 	nonBlocking bool
 
-	mu    sync.Mutex // guards busy and queue; never held while waiting
-	busy  bool
-	queue []chan struct{} // FIFO of callers waiting for the turn
+	mu   sync.Mutex // guards busy and the queue; never held while waiting
+	busy bool
+	// head and tail of the FIFO of callers waiting for the turn: an
+	// intrusive list, so a caller whose ctx ends leaves it in O(1).
+	head, tail *waiter
+}
+
+// waiter is one queued caller. ready is closed when the turn is handed to
+// it; queued is true while it is in the list (guarded by limited.mu).
+type waiter struct {
+	ready      chan struct{}
+	prev, next *waiter
+	queued     bool
 }
 
 func (l *limited) Send(ctx context.Context, m Message) error {
@@ -187,11 +201,14 @@ const maxDelay = 100 * 365 * 24 * time.Hour
 
 func (l *limited) sendNow(ctx context.Context, m Message) error {
 	l.mu.Lock()
+	now := time.Now()
 	if l.busy {
 		l.mu.Unlock()
-		return &RateLimitedError{Delay: l.delay(time.Now())}
+		// The send in flight takes its slot when it returns, so the next
+		// one is at least a whole period away (plus whatever is left of
+		// that send, which nobody knows yet).
+		return &RateLimitedError{Delay: max(l.delay(now), l.period())}
 	}
-	now := time.Now()
 	if l.lim.TokensAt(now) < 1 {
 		l.mu.Unlock()
 		return &RateLimitedError{Delay: l.delay(now)}
@@ -200,6 +217,15 @@ func (l *limited) sendNow(ctx context.Context, m Message) error {
 	l.mu.Unlock()
 	defer l.release()
 	return l.send(ctx, m)
+}
+
+// period returns the time one slot takes: the interval plus the margin.
+func (l *limited) period() time.Duration {
+	secs := 1 / float64(l.lim.Limit())
+	if !(secs < maxDelay.Seconds()) {
+		return maxDelay
+	}
+	return time.Duration(secs * float64(time.Second))
 }
 
 // acquire waits for the turn, first come first served. Waiters queue on
@@ -212,20 +238,23 @@ func (l *limited) acquire(ctx context.Context) error {
 		l.mu.Unlock()
 		return nil
 	}
-	ready := make(chan struct{})
-	l.queue = append(l.queue, ready)
+	w := &waiter{ready: make(chan struct{}), prev: l.tail, queued: true}
+	if l.tail != nil {
+		l.tail.next = w
+	} else {
+		l.head = w
+	}
+	l.tail = w
 	l.mu.Unlock()
 	select {
-	case <-ready:
+	case <-w.ready:
 		return nil
 	case <-ctx.Done():
 		l.mu.Lock()
-		for i, c := range l.queue {
-			if c == ready {
-				l.queue = append(l.queue[:i], l.queue[i+1:]...)
-				l.mu.Unlock()
-				return ctx.Err()
-			}
+		if w.queued {
+			l.unlink(w)
+			l.mu.Unlock()
+			return ctx.Err()
 		}
 		l.mu.Unlock()
 		// The turn was handed to us as ctx ended: pass it on.
@@ -234,15 +263,30 @@ func (l *limited) acquire(ctx context.Context) error {
 	}
 }
 
+// unlink removes w from the queue; l.mu must be held.
+func (l *limited) unlink(w *waiter) {
+	if w.prev != nil {
+		w.prev.next = w.next
+	} else {
+		l.head = w.next
+	}
+	if w.next != nil {
+		w.next.prev = w.prev
+	} else {
+		l.tail = w.prev
+	}
+	w.prev, w.next, w.queued = nil, nil, false
+}
+
+// release hands the turn to the first waiter, or frees it.
 func (l *limited) release() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if len(l.queue) == 0 {
+	w := l.head
+	if w == nil {
 		l.busy = false
 		return
 	}
-	next := l.queue[0]
-	l.queue[0] = nil
-	l.queue = l.queue[1:]
-	close(next)
+	l.unlink(w)
+	close(w.ready)
 }
