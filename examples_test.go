@@ -183,7 +183,7 @@ func ExampleRateLimited() {
 	close(finish)
 	fmt.Println(<-first)
 	// Output:
-	// true true 1.01s
+	// true true 1.25s
 	// <nil>
 }
 

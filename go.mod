@@ -7,6 +7,7 @@ require (
 	github.com/chromedp/chromedp v0.23.0
 	github.com/coder/websocket v1.8.15
 	github.com/google/go-cmp v0.7.0
+	golang.org/x/image v0.48.0
 	golang.org/x/time v0.16.0
 )
 
