@@ -439,7 +439,7 @@ func TestSimBrowserDefaultComponent(t *testing.T) {
 
 // TestSimBrowserDemoPacing clicks the default component's buttons as fast
 // as a user can and checks that the strict host accepts every message: the
-// component paces its sends with assistant.RateLimited, and PROTOCOL.md
+// component paces its sends with assistant.RateLimited, and docs/PROTOCOL.md
 // promises gaps of at least 1 s where the host observes them.
 //
 // The component runs on another site than the workspace (localhost and
