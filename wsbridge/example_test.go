@@ -4,6 +4,7 @@ package wsbridge_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -48,8 +49,13 @@ func Example() {
 			if err != nil {
 				return
 			}
-			fmt.Printf("page got %s\n", frame)
-			page.Write(ctx, websocket.MessageText, []byte(`{"op":"ack","id":1}`)) // after posting it
+			var f struct {
+				ID   uint64 `json:"id"`
+				Data string `json:"data"`
+			}
+			json.Unmarshal(frame, &f)
+			fmt.Printf("page got message %s\n", f.Data)
+			page.Write(ctx, websocket.MessageText, fmt.Appendf(nil, `{"op":"ack","id":%d}`, f.ID)) // after posting it
 		}
 	}()
 
@@ -63,6 +69,6 @@ func Example() {
 	}
 	fmt.Println("Send:", err)
 	// Output:
-	// page got {"op":"msg","id":1,"data":"{\"method\":\"sendMsg\",\"type\":\"text\",\"content\":\"Your order has shipped.\"}"}
+	// page got message {"method":"sendMsg","type":"text","content":"Your order has shipped."}
 	// Send: <nil>
 }

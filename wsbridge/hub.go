@@ -105,7 +105,7 @@ type Hub struct {
 	opts   Options
 	accept websocket.AcceptOptions
 
-	nextID atomic.Uint64 // message ids, unique per Hub, never reused
+	nextID atomic.Uint64 // message ids, unique per Hub, never reused; see firstMessageID
 	wg     sync.WaitGroup
 
 	mu     sync.RWMutex
@@ -130,11 +130,13 @@ func NewHub(opts Options) *Hub {
 	if opts.MaxFrameSize <= 0 {
 		opts.MaxFrameSize = DefaultMaxFrameSize
 	}
-	return &Hub{
+	h := &Hub{
 		opts:   opts,
 		accept: websocket.AcceptOptions{OriginPatterns: append([]string(nil), opts.OriginPatterns...)},
 		pages:  make(map[string]*conn),
 	}
+	h.nextID.Store(firstMessageID())
+	return h
 }
 
 // ServeHTTP upgrades a page's request to a WebSocket and serves it until
