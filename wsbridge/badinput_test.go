@@ -40,7 +40,7 @@ func (l *errorLog) get(id string) []error {
 // says why; the Hub reports it, does not panic, and other pages go on.
 func TestBadFramesFromPage(t *testing.T) {
 	log := &errorLog{}
-	hub, srv := newTestHub(t, Options{OnError: log.add, MaxFrameSize: 256})
+	hub, srv := newTestHub(t, Options{NoPacing: true, OnError: log.add, MaxFrameSize: 256})
 	good := &fakeHost{}
 	connectPage(t, hub, srv, "good", good, pageOpts{})
 	goodSender := hub.Sender("good")
@@ -79,7 +79,7 @@ func TestBadFramesFromPage(t *testing.T) {
 			// The library closes an oversized frame's connection itself,
 			// so the page may see the close before the Hub has reported it.
 			for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
-				if _, err := hub.lookup(id); err != nil || time.Now().After(deadline) {
+				if !hub.Connected(id) || time.Now().After(deadline) {
 					break
 				}
 			}
@@ -102,7 +102,7 @@ func TestBadFramesFromPage(t *testing.T) {
 
 // Acking another page's message id has no effect on either page.
 func TestAckOfAnotherPagesID(t *testing.T) {
-	hub, srv := newTestHub(t, Options{})
+	hub, srv := newTestHub(t, Options{NoPacing: true})
 	victim := connectPage(t, hub, srv, "victim", &fakeHost{}, pageOpts{hold: true})
 	attacker := connectPage(t, hub, srv, "attacker", &fakeHost{}, pageOpts{hold: true})
 	ctx := ctxT(t)
@@ -124,7 +124,7 @@ func TestAckOfAnotherPagesID(t *testing.T) {
 		t.Fatalf("victim's Send = %v", err)
 	}
 	// The attacker is still connected: an id that was issued is not a violation.
-	if _, err := hub.lookup("attacker"); err != nil {
+	if !hub.Connected("attacker") {
 		t.Errorf("attacker dropped: %v", err)
 	}
 }
@@ -132,6 +132,7 @@ func TestAckOfAnotherPagesID(t *testing.T) {
 func TestRefusedUpgrades(t *testing.T) {
 	log := &errorLog{}
 	hub, srv := newTestHub(t, Options{
+		NoPacing:       true,
 		OriginPatterns: []string{"component.example"},
 		Authenticate: func(r *http.Request, id string) error {
 			if r.URL.Query().Get("token") != "secret-"+id {
@@ -182,7 +183,7 @@ func TestRefusedUpgrades(t *testing.T) {
 // A page that stops reading is dropped after WriteTimeout, and does not
 // hold up sends to other pages meanwhile.
 func TestSlowPageDoesNotBlockOthers(t *testing.T) {
-	hub, srv := newTestHub(t, Options{WriteTimeout: 300 * time.Millisecond, MaxPending: 1000})
+	hub, srv := newTestHub(t, Options{NoPacing: true, WriteTimeout: 300 * time.Millisecond, MaxPending: 1000})
 	ctx := ctxT(t)
 	// A raw client that never reads: frames pile up in the socket buffers.
 	slow, _, err := websocket.Dial(ctx, wsURL(srv.URL, "slow"), nil)

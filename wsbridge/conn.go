@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/imworkspace/assistant"
 )
 
 // The bridge protocol, one JSON object per WebSocket text frame:
@@ -30,11 +31,36 @@ import (
 type conn struct {
 	hub *Hub
 	id  string
+	num uint64 // connection number
 	ws  *websocket.Conn
+	lim assistant.Sender // paces Sends (RateLimited over turnSender); nil with Options.NoPacing
+
+	life context.Context // canceled by kill: ends waits for a turn
+	stop context.CancelFunc
+
+	connected    chan struct{} // closed once the Connect hooks returned
+	disconnected chan struct{} // closed once the Disconnect hooks returned
 
 	mu      sync.Mutex
 	dead    error                 // why the conn is unusable; nil while it is usable
 	pending map[uint64]chan error // unacknowledged sends; each chan has room for one result
+}
+
+func (h *Hub) newConn(id string, ws *websocket.Conn) *conn {
+	c := &conn{
+		hub:          h,
+		id:           id,
+		num:          h.nextConn.Add(1),
+		ws:           ws,
+		connected:    make(chan struct{}),
+		disconnected: make(chan struct{}),
+		pending:      make(map[uint64]chan error),
+	}
+	c.life, c.stop = context.WithCancel(context.Background())
+	if !h.opts.NoPacing {
+		c.lim = assistant.RateLimited(turnSender{c}, h.opts.Pacing...)
+	}
+	return c
 }
 
 // serve reads the page's frames until the connection ends, then fails
@@ -50,14 +76,14 @@ func (c *conn) serve() {
 				err = fmt.Errorf("nothing received for %v: %w", c.hub.opts.IdleTimeout, err)
 			} else if errors.Is(err, websocket.ErrMessageTooBig) {
 				err = fmt.Errorf("%w: %w", ErrProtocol, err)
-				c.hub.report(c.id, fmt.Errorf("wsbridge: page %q: %w", c.id, err))
+				c.hub.violation(c.id, fmt.Errorf("wsbridge: page %q: %w", c.id, err), "wsbridge: protocol violation")
 			}
 			c.kill(websocket.StatusNormalClosure, "", err)
 			return
 		}
 		if code, err := c.handle(typ, data); err != nil {
 			err = fmt.Errorf("%w: %w", ErrProtocol, err)
-			c.hub.report(c.id, fmt.Errorf("wsbridge: page %q: %w", c.id, err))
+			c.hub.violation(c.id, fmt.Errorf("wsbridge: page %q: %w", c.id, err), "wsbridge: protocol violation")
 			c.kill(code, err.Error(), err)
 			return
 		}
@@ -113,12 +139,8 @@ func (c *conn) send(ctx context.Context, data []byte) error {
 	done := make(chan error, 1)
 	c.mu.Lock()
 	if c.dead != nil {
-		cause := c.dead
 		c.mu.Unlock()
-		if errors.Is(cause, ErrClosed) {
-			return c.errorf(ErrClosed)
-		}
-		return c.errorf(ErrNotConnected) // nothing was written to this conn
+		return c.deadError() // nothing was written to this conn
 	}
 	if len(c.pending) >= c.hub.opts.MaxPending {
 		c.mu.Unlock()
@@ -127,6 +149,7 @@ func (c *conn) send(ctx context.Context, data []byte) error {
 	c.pending[id] = done
 	c.mu.Unlock()
 
+	start := time.Now()
 	wctx, cancel := context.WithTimeout(ctx, c.hub.opts.WriteTimeout)
 	err := c.ws.Write(wctx, websocket.MessageText, appendMsgFrame(make([]byte, 0, len(data)+48), id, data))
 	cancel()
@@ -145,6 +168,9 @@ func (c *conn) send(ctx context.Context, data []byte) error {
 	defer t.Stop()
 	select {
 	case err := <-done:
+		if err == nil {
+			c.hub.acks.record(time.Since(start))
+		}
 		return c.result(err)
 	case <-ctx.Done():
 		if c.forget(id) {
@@ -156,7 +182,11 @@ func (c *conn) send(ctx context.Context, data []byte) error {
 		}
 	}
 	// The ack (or the disconnect) won the race; its result is on its way.
-	return c.result(<-done)
+	err = <-done
+	if err == nil {
+		c.hub.acks.record(time.Since(start))
+	}
+	return c.result(err)
 }
 
 func (c *conn) result(err error) error {
@@ -179,13 +209,14 @@ func (c *conn) forget(id uint64) bool {
 }
 
 // kill makes the conn unusable for the given cause, fails its pending
-// sends with it, unregisters it and closes the WebSocket with code and
-// reason. Only the first call has an effect.
-func (c *conn) kill(code websocket.StatusCode, reason string, cause error) {
+// sends with it, unregisters it, calls the Disconnect hooks and closes the
+// WebSocket with code and reason. Only the first call has an effect; it
+// reports whether this call was it.
+func (c *conn) kill(code websocket.StatusCode, reason string, cause error) bool {
 	c.mu.Lock()
 	if c.dead != nil {
 		c.mu.Unlock()
-		return
+		return false
 	}
 	c.dead = cause
 	pending := c.pending
@@ -195,17 +226,25 @@ func (c *conn) kill(code websocket.StatusCode, reason string, cause error) {
 		done <- cause
 	}
 	c.hub.unregister(c)
-	// The closing handshake waits for the page's reply: not on the caller.
-	// Every kill happens while serve runs (serve kills before it returns),
-	// so the WaitGroup count is positive here and Add is allowed.
+	c.stop()
+	// The hooks wait for the Connect hooks, and the closing handshake
+	// waits for the page's reply: not on the caller. Every kill happens
+	// while serve runs (serve kills before it returns), so the WaitGroup
+	// count is positive here and Add is allowed.
 	c.hub.wg.Add(1)
 	go func() {
 		defer c.hub.wg.Done()
+		<-c.connected
+		info := DisconnectInfo{ID: c.id, Conn: c.num, Cause: cause}
+		c.hub.logDisconnect(info)
+		c.hub.hookDisconnect(info)
+		close(c.disconnected)
 		if len(reason) > 120 { // a close reason must fit in a control frame
 			reason = reason[:120]
 		}
 		c.ws.Close(code, reason)
 	}()
+	return true
 }
 
 // appendMsgFrame appends {"op":"msg","id":id,"data":"…"} with data as a

@@ -13,7 +13,7 @@
 //	mux.Handle("/ws", hub)
 //	mux.Handle("/bridge.js", wsbridge.ScriptHandler())
 //
-//	s := assistant.RateLimited(hub.Sender("conv-1")) // one per page, shared
+//	s := hub.Sender("conv-1") // paced by the Hub, shared by all senders to the page
 //	err := s.Send(ctx, assistant.NewText("Your order has shipped."))
 //	// nil: the page posted it to the host and acknowledged it.
 //
@@ -61,9 +61,26 @@
 // loaded 2-core machine, with the page posting 1010 ms apart, the host was
 // seen to receive two messages 924 ms apart. The bridge counts its own
 // start as a post, so the first message after a page (re)load waits up to
-// one interval. Wrap each page's Sender in assistant.RateLimited anyway, so
-// that Sends wait their turn in Go rather than queue in the page against
-// Options.AckTimeout and MaxPending.
+// one interval.
+//
+// The Hub paces too, so that Sends wait their turn in Go rather than queue
+// in the page against Options.AckTimeout and MaxPending: while a page is
+// connected, the Hub keeps one [assistant.RateLimited] Sender for it
+// (created on connect, dropped on disconnect; see Options.Pacing), and
+// every Send to that page, from any goroutine, takes its turn there in
+// arrival order. Applications keep no map of limiters. Wrapping
+// hub.Sender(id) in assistant.RateLimited anyway does not double the
+// spacing: both limiters count from the return of the same Send, so the
+// inner one is free again when the outer one lets the next Send through.
+//
+// # Operating
+//
+// Options.Hooks observe connections, Sends and protocol violations
+// ([Hooks]; the otelwsbridge package turns them into OpenTelemetry
+// metrics), Options.Logger receives structured logs, [Hub.Stats] is a
+// snapshot of pages, Sends by outcome and ack latency, and [Hub.Shutdown]
+// drains the Hub for a deploy: the pages it closes with 1001 reconnect,
+// possibly to another replica.
 //
 // # Limits
 //

@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"time"
 
 	"github.com/coder/websocket"
 	"github.com/imworkspace/assistant"
@@ -59,14 +58,12 @@ func Example() {
 		}
 	}()
 
-	s := assistant.RateLimited(hub.Sender("conv-1"))
-	for {
-		err = s.Send(ctx, assistant.NewText("Your order has shipped."))
-		if !errors.Is(err, wsbridge.ErrNotConnected) {
-			break
-		}
-		time.Sleep(10 * time.Millisecond) // the page is still connecting
+	if err := hub.WaitConnected(ctx, "conv-1"); err != nil {
+		fmt.Println(err)
+		return
 	}
+	s := hub.Sender("conv-1") // paced per page by the Hub
+	err = s.Send(ctx, assistant.NewText("Your order has shipped."))
 	fmt.Println("Send:", err)
 	// Output:
 	// page got message {"method":"sendMsg","type":"text","content":"Your order has shipped."}

@@ -101,7 +101,10 @@ func (r *reconnectingPage) close() {
 // once. Every Send that returned nil reached the host exactly once, none
 // reached it twice, every other Send returned a typed error.
 func TestFaultCutsAndReload(t *testing.T) {
-	hub, srv := newTestHub(t, Options{AckTimeout: 2 * time.Second})
+	hub, srv := newTestHub(t, Options{
+		AckTimeout: 2 * time.Second,
+		Pacing:     []assistant.LimitOption{assistant.WithInterval(30 * time.Millisecond), assistant.WithMargin(0)},
+	})
 	host := &fakeHost{}
 	const id = "conv-1"
 	text := func(i int) string { return fmt.Sprintf("msg-%02d", i) }
@@ -130,7 +133,7 @@ func TestFaultCutsAndReload(t *testing.T) {
 	defer page.close()
 	waitRegistered(t, hub, id, nil)
 
-	s := assistant.RateLimited(hub.Sender(id), assistant.WithInterval(30*time.Millisecond), assistant.WithMargin(0))
+	s := hub.Sender(id) // paced by the Hub
 	ctx := ctxT(t)
 	results := make([]error, 30)
 	for i := range 30 {
@@ -141,6 +144,9 @@ func TestFaultCutsAndReload(t *testing.T) {
 			}
 		case 20:
 			page.reloadNow()
+		}
+		if err := hub.WaitConnected(ctx, id); err != nil { // the page redials 20 ms after a cut
+			t.Fatal(err)
 		}
 		results[i] = s.Send(ctx, assistant.NewText(text(i)))
 	}

@@ -3,8 +3,10 @@
 package wsbridge
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -34,7 +36,8 @@ var (
 	// ErrTooManyPending: the page already has Options.MaxPending
 	// unacknowledged messages. Nothing was sent.
 	ErrTooManyPending = errors.New("too many unacknowledged messages for the page")
-	// ErrClosed: the Hub is closed.
+	// ErrClosed: the Hub is closed, or shutting down (see Hub.Shutdown).
+	// Nothing was sent.
 	ErrClosed = errors.New("hub closed")
 	// ErrReplaced is the cause (wrapped by an ErrDisconnected error) when a
 	// newer connection with the same page id took over.
@@ -91,6 +94,28 @@ type Options struct {
 	IdleTimeout  time.Duration // a page that sends nothing (the bridge pings every 20 s) for this long is dropped; default DefaultIdleTimeout
 	MaxPending   int           // unacknowledged messages per page; default DefaultMaxPending
 	MaxFrameSize int64         // largest frame accepted from a page, in bytes; default DefaultMaxFrameSize
+
+	// Hooks are called for connections, Sends and violations, each entry
+	// in order; see [Hooks] for when and on which goroutine.
+	Hooks []Hooks
+
+	// Logger, if not nil, receives the Hub's logs: connections at Info,
+	// Sends at Debug, refusals and protocol violations at Warn. Page ids
+	// are logged quoted; message content never is. Nil discards.
+	Logger *slog.Logger
+
+	// Pacing configures the assistant.RateLimited Sender the Hub keeps for
+	// each connected page (see Hub.Sender). The default is
+	// assistant.RateLimited's: one message per assistant.DefaultInterval
+	// plus assistant.DefaultMargin. Set assistant.WithInterval to match a
+	// stricter host (and the bridge's data-interval-ms).
+	Pacing []assistant.LimitOption
+
+	// NoPacing turns the Hub's pacing off: concurrent Sends to one page
+	// are all written at once and queue in the page (which still posts
+	// them at least 1 s apart) against AckTimeout and MaxPending. For
+	// tests and benchmarks of the Hub itself.
+	NoPacing bool
 }
 
 // Hub is the WebSocket endpoint that bridge pages connect to, and the
@@ -104,13 +129,30 @@ type Options struct {
 type Hub struct {
 	opts   Options
 	accept websocket.AcceptOptions
+	log    *slog.Logger
 
-	nextID atomic.Uint64 // message ids, unique per Hub, never reused; see firstMessageID
-	wg     sync.WaitGroup
+	nextID    atomic.Uint64 // message ids, unique per Hub, never reused; see firstMessageID
+	nextConn  atomic.Uint64 // connection numbers, likewise
+	wg        sync.WaitGroup
+	active    atomic.Int64  // Sends past the lookup; incremented only under mu while !closed
+	drained   chan struct{} // closed once closed is set and active is 0
+	drainOnce sync.Once
 
-	mu     sync.RWMutex
-	closed bool
-	pages  map[string]*conn
+	inflight atomic.Int64
+	outcomes [numOutcomes]atomic.Uint64
+	acks     latencies
+
+	mu      sync.RWMutex
+	closed  bool                     // Close or Shutdown began: no new connections or Sends
+	done    chan struct{}            // closed when closed is set
+	pages   map[string]*conn         // registered connections by page id
+	waiting map[string]*connectWaits // WaitConnected calls by page id
+}
+
+// connectWaits is closed when a page with its id registers.
+type connectWaits struct {
+	ch chan struct{}
+	n  int // WaitConnected calls waiting on ch
 }
 
 // NewHub returns a Hub configured by opts.
@@ -130,10 +172,20 @@ func NewHub(opts Options) *Hub {
 	if opts.MaxFrameSize <= 0 {
 		opts.MaxFrameSize = DefaultMaxFrameSize
 	}
+	opts.Hooks = append([]Hooks(nil), opts.Hooks...)
+	opts.Pacing = append([]assistant.LimitOption(nil), opts.Pacing...)
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	h := &Hub{
-		opts:   opts,
-		accept: websocket.AcceptOptions{OriginPatterns: append([]string(nil), opts.OriginPatterns...)},
-		pages:  make(map[string]*conn),
+		opts:    opts,
+		accept:  websocket.AcceptOptions{OriginPatterns: append([]string(nil), opts.OriginPatterns...)},
+		log:     log,
+		done:    make(chan struct{}),
+		drained: make(chan struct{}),
+		pages:   make(map[string]*conn),
+		waiting: make(map[string]*connectWaits),
 	}
 	h.nextID.Store(firstMessageID())
 	return h
@@ -152,13 +204,13 @@ func NewHub(opts Options) *Hub {
 func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	id := r.URL.Query().Get("id")
 	if err := checkID(id); err != nil {
-		h.report(id, err)
+		h.refuse(id, err)
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
 	if h.opts.Authenticate != nil {
 		if err := h.opts.Authenticate(r, id); err != nil {
-			h.report(id, fmt.Errorf("wsbridge: page %q: authentication failed: %w", id, err))
+			h.refuse(id, fmt.Errorf("wsbridge: page %q: authentication failed: %w", id, err))
 			http.Error(w, "wsbridge: authentication failed", http.StatusForbidden)
 			return
 		}
@@ -175,24 +227,34 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	ws, err := websocket.Accept(w, r, &h.accept) // writes its own error response
 	if err != nil {
-		h.report(id, fmt.Errorf("wsbridge: page %q: %w", id, err))
+		h.refuse(id, fmt.Errorf("wsbridge: page %q: %w", id, err))
 		return
 	}
 	ws.SetReadLimit(h.opts.MaxFrameSize)
-	c := &conn{hub: h, id: id, ws: ws, pending: make(map[uint64]chan error)}
+	c := h.newConn(id, ws)
 
 	h.mu.Lock()
 	if h.closed {
 		h.mu.Unlock()
+		c.stop()
 		ws.Close(websocket.StatusGoingAway, "hub closed")
 		return
 	}
 	old := h.pages[id]
 	h.pages[id] = c
+	if w := h.waiting[id]; w != nil {
+		close(w.ch)
+		delete(h.waiting, id)
+	}
 	h.mu.Unlock()
 	if old != nil {
 		old.kill(StatusReplaced, "replaced", ErrReplaced)
+		<-old.disconnected // keep hook order per id: old Disconnect, then new Connect
 	}
+	info := ConnectInfo{ID: id, Conn: c.num, RemoteAddr: r.RemoteAddr, Time: time.Now()}
+	h.logConnect(info)
+	h.hookConnect(info)
+	close(c.connected)
 	c.serve()
 }
 
@@ -200,42 +262,165 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // not be connected yet: each Send looks the id up, so a Sender outlives
 // reconnects (a Send finding no page returns ErrNotConnected at once).
 //
-// Send encodes m with assistant.Encode, writes it to the page and returns
-// nil only after the page has posted it to the host window and
-// acknowledged it. Otherwise it returns an error: m's validation error,
-// ErrNotConnected, ErrTooManyPending, ErrDisconnected, ErrAckTimeout,
-// ErrClosed, or one wrapping ctx.Err(). The bridge script paces posts at
-// least 1 s apart itself; wrap the Sender in assistant.RateLimited anyway,
-// so callers wait their turn instead of piling up behind the page's queue:
+// Send encodes m with assistant.Encode, waits for the page's turn, writes
+// it to the page and returns nil only after the page has posted it to the
+// host window and acknowledged it. Otherwise it returns an error: m's
+// validation error, ErrNotConnected, ErrTooManyPending, ErrDisconnected,
+// ErrAckTimeout, ErrClosed, or one wrapping ctx.Err() (or
+// context.DeadlineExceeded, at once, when ctx's deadline falls before the
+// page's turn).
 //
-//	s := assistant.RateLimited(hub.Sender("conv-1"))
+// Sends are paced per page, in the Hub: while a page is connected the Hub
+// keeps one assistant.RateLimited Sender for it (see Options.Pacing), so
+// Sends to one page from any number of goroutines and Sender values take
+// turns in arrival order, each starting at least the interval plus the
+// margin after the previous one returned. A reconnect starts a new turn
+// order; Sends still waiting for the old connection's turn fail with
+// ErrNotConnected. There is no need to wrap the Sender in
+// assistant.RateLimited; doing it anyway does not double the spacing (both
+// count from the same return), it only adds a second queue in front.
 func (h *Hub) Sender(id string) assistant.Sender { return &pageSender{hub: h, id: id} }
 
-// Close closes every page connection (close code 1001, "going away"),
-// fails their unacknowledged sends with ErrDisconnected (wrapping
+// Connected reports whether a page with the given id is connected now.
+func (h *Hub) Connected(id string) bool {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	return h.pages[id] != nil
+}
+
+// WaitConnected returns nil as soon as a page with the given id is
+// connected (at once if it is), ctx.Err() if ctx ends first, ErrClosed if
+// the Hub closes or shuts down first, or the id's validation error for an
+// id no page can have.
+func (h *Hub) WaitConnected(ctx context.Context, id string) error {
+	if err := checkID(id); err != nil {
+		return err
+	}
+	h.mu.Lock()
+	if h.pages[id] != nil {
+		h.mu.Unlock()
+		return nil
+	}
+	if h.closed {
+		h.mu.Unlock()
+		return fmt.Errorf("wsbridge: page %q: %w", id, ErrClosed)
+	}
+	w := h.waiting[id]
+	if w == nil {
+		w = &connectWaits{ch: make(chan struct{})}
+		h.waiting[id] = w
+	}
+	w.n++
+	h.mu.Unlock()
+	select {
+	case <-w.ch:
+		return nil
+	case <-h.done:
+		return fmt.Errorf("wsbridge: page %q: %w", id, ErrClosed)
+	case <-ctx.Done():
+		h.mu.Lock()
+		if w.n--; w.n == 0 && h.waiting[id] == w {
+			delete(h.waiting, id)
+		}
+		h.mu.Unlock()
+		return ctx.Err()
+	}
+}
+
+// Replace closes page id's connection number conn (see ConnectInfo.Conn)
+// the way a newer connection with the same id would: close code
+// StatusReplaced (the bridge does not reconnect), its pending Sends fail
+// with ErrDisconnected wrapping ErrReplaced. It reports whether that
+// connection was still registered. A different connection for id is not
+// touched. It is for routers that learn of a newer connection for the id
+// elsewhere (another replica).
+func (h *Hub) Replace(id string, conn uint64) bool {
+	h.mu.RLock()
+	c := h.pages[id]
+	h.mu.RUnlock()
+	if c == nil || c.num != conn {
+		return false
+	}
+	return c.kill(StatusReplaced, "replaced", ErrReplaced)
+}
+
+// Close closes every page connection at once (close code 1001, "going
+// away"), fails their unacknowledged sends with ErrDisconnected (wrapping
 // ErrClosed), refuses new connections and later sends with ErrClosed, and
 // waits until every connection goroutine has returned (bounded by the
 // websocket library's closing handshake timeouts, about 10 s for a dead
 // peer). Close the Hub before the http.Server that serves it: the server
-// does not track hijacked connections. Close is idempotent.
+// does not track hijacked connections. Close is idempotent; after a
+// Shutdown it waits for what Shutdown left running.
 func (h *Hub) Close() error {
-	h.mu.Lock()
-	if h.closed {
-		h.mu.Unlock()
-		h.wg.Wait()
-		return nil
+	if h.setClosed() {
+		h.log.Info("wsbridge: closing")
 	}
-	h.closed = true
-	pages := make([]*conn, 0, len(h.pages))
-	for _, c := range h.pages {
-		pages = append(pages, c)
-	}
-	h.mu.Unlock()
-	for _, c := range pages {
+	for _, c := range h.registered() {
 		c.kill(websocket.StatusGoingAway, "hub closed", ErrClosed)
 	}
 	h.wg.Wait()
 	return nil
+}
+
+// Shutdown drains the Hub for a deploy: it refuses new connections (503)
+// and new Sends (ErrClosed) at once, lets the Sends in progress finish
+// (including those waiting for their page's turn), then closes every page
+// with 1001 (going away; the bridge reconnects, possibly to another
+// replica) and waits for the connections to end. It returns nil when all
+// that is done.
+//
+// If ctx ends first, Shutdown closes what is left as Close does (pending
+// Sends fail with ErrDisconnected wrapping ErrClosed, Sends waiting for a
+// turn with ErrClosed) and returns ctx.Err() without waiting for the
+// closing handshakes; call Close to wait for them.
+func (h *Hub) Shutdown(ctx context.Context) error {
+	if h.setClosed() {
+		h.log.Info("wsbridge: shutting down", "pages", h.Stats().Pages, "in_flight", h.inflight.Load())
+	}
+	if h.active.Load() == 0 {
+		h.drainOnce.Do(func() { close(h.drained) })
+	}
+	select {
+	case <-h.drained:
+	case <-ctx.Done():
+	}
+	for _, c := range h.registered() {
+		c.kill(websocket.StatusGoingAway, "going away", ErrClosed)
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	ended := make(chan struct{})
+	go func() { h.wg.Wait(); close(ended) }() // ends with the connections, which Close bounds
+	select {
+	case <-ended:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// setClosed marks the Hub closed and reports whether this call did it.
+func (h *Hub) setClosed() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		return false
+	}
+	h.closed = true
+	close(h.done)
+	return true
+}
+
+func (h *Hub) registered() []*conn {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	pages := make([]*conn, 0, len(h.pages))
+	for _, c := range h.pages {
+		pages = append(pages, c)
+	}
+	return pages
 }
 
 func (h *Hub) lookup(id string) (*conn, error) {
@@ -251,6 +436,34 @@ func (h *Hub) lookup(id string) (*conn, error) {
 	return c, nil
 }
 
+// startSend looks id up for a Send; on success the caller must call
+// endSend when the Send ends.
+func (h *Hub) startSend(id string) (*conn, error) {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	if h.closed {
+		return nil, ErrClosed
+	}
+	c := h.pages[id]
+	if c == nil {
+		return nil, ErrNotConnected
+	}
+	h.active.Add(1)
+	return c, nil
+}
+
+func (h *Hub) endSend() {
+	if h.active.Add(-1) != 0 {
+		return
+	}
+	h.mu.RLock()
+	closed := h.closed
+	h.mu.RUnlock()
+	if closed {
+		h.drainOnce.Do(func() { close(h.drained) })
+	}
+}
+
 func (h *Hub) unregister(c *conn) {
 	h.mu.Lock()
 	if h.pages[c.id] == c {
@@ -259,10 +472,22 @@ func (h *Hub) unregister(c *conn) {
 	h.mu.Unlock()
 }
 
-func (h *Hub) report(id string, err error) {
+// refuse reports a refused connection request.
+func (h *Hub) refuse(id string, err error) {
+	h.violation(id, err, "wsbridge: connection refused")
+}
+
+// violation reports a refusal or a protocol violation to OnError, the
+// hooks and the log.
+func (h *Hub) violation(id string, err error, msg string) {
+	if len(id) > MaxIDLen {
+		id = id[:MaxIDLen]
+	}
 	if h.opts.OnError != nil {
 		h.opts.OnError(id, err)
 	}
+	h.hookViolation(ViolationInfo{ID: id, Err: err})
+	h.log.Warn(msg, "page", quoteID(id), "err", err)
 }
 
 func checkID(id string) error {

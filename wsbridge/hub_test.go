@@ -54,15 +54,10 @@ func connectPage(t testing.TB, hub *Hub, srv *httptest.Server, id string, host *
 // waitRegistered waits until id maps to a live connection.
 func waitRegistered(t testing.TB, hub *Hub, id string, _ *fakePage) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		if _, err := hub.lookup(id); err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("page %q never registered", id)
-		}
-		time.Sleep(time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := hub.WaitConnected(ctx, id); err != nil {
+		t.Fatalf("page %q never registered: %v", id, err)
 	}
 }
 
@@ -74,7 +69,7 @@ func ctxT(t *testing.T) context.Context {
 
 func TestConformance(t *testing.T) {
 	assistanttest.TestSender(t, func(t *testing.T) assistanttest.Transport {
-		hub, srv := newTestHub(t, Options{})
+		hub, srv := newTestHub(t, Options{NoPacing: true})
 		host := &fakeHost{}
 		p := connectPage(t, hub, srv, "conv-1", host, pageOpts{})
 		return assistanttest.Transport{
@@ -83,7 +78,7 @@ func TestConformance(t *testing.T) {
 			Break: func() {
 				p.close()
 				for {
-					if _, err := hub.lookup("conv-1"); err != nil {
+					if !hub.Connected("conv-1") {
 						return
 					}
 					time.Sleep(time.Millisecond)
@@ -101,7 +96,7 @@ func sendAsync(ctx context.Context, s assistant.Sender, m assistant.Message) <-c
 }
 
 func TestSendReturnsOnlyAfterAck(t *testing.T) {
-	hub, srv := newTestHub(t, Options{})
+	hub, srv := newTestHub(t, Options{NoPacing: true})
 	p := connectPage(t, hub, srv, "conv-1", &fakeHost{}, pageOpts{hold: true})
 	ctx := ctxT(t)
 	m := assistant.NewText(`say "hi" </script>`)
@@ -128,7 +123,7 @@ func TestSendReturnsOnlyAfterAck(t *testing.T) {
 }
 
 func TestNotConnected(t *testing.T) {
-	hub, _ := newTestHub(t, Options{})
+	hub, _ := newTestHub(t, Options{NoPacing: true})
 	err := hub.Sender("nobody").Send(ctxT(t), assistant.NewText("hi"))
 	if !errors.Is(err, ErrNotConnected) || !strings.Contains(err.Error(), `"nobody"`) {
 		t.Fatalf("Send to an unknown page = %v, want ErrNotConnected naming the page", err)
@@ -140,7 +135,7 @@ func TestNotConnected(t *testing.T) {
 }
 
 func TestAckTimeoutThenLateAckIgnored(t *testing.T) {
-	hub, srv := newTestHub(t, Options{AckTimeout: 50 * time.Millisecond})
+	hub, srv := newTestHub(t, Options{NoPacing: true, AckTimeout: 50 * time.Millisecond})
 	p := connectPage(t, hub, srv, "conv-1", &fakeHost{}, pageOpts{hold: true})
 	ctx := ctxT(t)
 	s := hub.Sender("conv-1")
@@ -163,7 +158,7 @@ func TestAckTimeoutThenLateAckIgnored(t *testing.T) {
 }
 
 func TestContextDoneWhileWaitingForAck(t *testing.T) {
-	hub, srv := newTestHub(t, Options{})
+	hub, srv := newTestHub(t, Options{NoPacing: true})
 	p := connectPage(t, hub, srv, "conv-1", &fakeHost{}, pageOpts{hold: true})
 	for _, tc := range []struct {
 		name string
@@ -194,7 +189,7 @@ func TestContextDoneWhileWaitingForAck(t *testing.T) {
 }
 
 func TestDisconnectedBeforeAck(t *testing.T) {
-	hub, srv := newTestHub(t, Options{})
+	hub, srv := newTestHub(t, Options{NoPacing: true})
 	p := connectPage(t, hub, srv, "conv-1", &fakeHost{}, pageOpts{hold: true})
 	ctx := ctxT(t)
 	res := sendAsync(ctx, hub.Sender("conv-1"), assistant.NewText("lost"))
@@ -210,7 +205,7 @@ func TestDisconnectedBeforeAck(t *testing.T) {
 // A reconnect with the same id takes over; the old connection's pending
 // sends fail (they are not moved) and the old page is told not to return.
 func TestReconnectReplaces(t *testing.T) {
-	hub, srv := newTestHub(t, Options{})
+	hub, srv := newTestHub(t, Options{NoPacing: true})
 	old := connectPage(t, hub, srv, "conv-1", &fakeHost{}, pageOpts{hold: true})
 	ctx := ctxT(t)
 	res := sendAsync(ctx, hub.Sender("conv-1"), assistant.NewText("pending"))
@@ -240,7 +235,7 @@ func TestReconnectReplaces(t *testing.T) {
 }
 
 func TestTooManyPending(t *testing.T) {
-	hub, srv := newTestHub(t, Options{MaxPending: 2})
+	hub, srv := newTestHub(t, Options{NoPacing: true, MaxPending: 2})
 	p := connectPage(t, hub, srv, "conv-1", &fakeHost{}, pageOpts{hold: true})
 	ctx := ctxT(t)
 	s := hub.Sender("conv-1")
@@ -262,7 +257,7 @@ func TestTooManyPending(t *testing.T) {
 }
 
 func TestHubClose(t *testing.T) {
-	hub, srv := newTestHub(t, Options{})
+	hub, srv := newTestHub(t, Options{NoPacing: true})
 	p := connectPage(t, hub, srv, "conv-1", &fakeHost{}, pageOpts{hold: true})
 	ctx := ctxT(t)
 	res := sendAsync(ctx, hub.Sender("conv-1"), assistant.NewText("pending"))
@@ -293,7 +288,7 @@ func TestHubClose(t *testing.T) {
 // The Hub paces nothing itself, but the page does: messages sent in a
 // burst reach the (fake) host interval apart, and in order.
 func TestPagePacingWithBurst(t *testing.T) {
-	hub, srv := newTestHub(t, Options{})
+	hub, srv := newTestHub(t, Options{NoPacing: true})
 	const interval = 40 * time.Millisecond
 	host := &fakeHost{}
 	connectPage(t, hub, srv, "conv-1", host, pageOpts{interval: interval})
@@ -320,7 +315,7 @@ func TestPagePacingWithBurst(t *testing.T) {
 }
 
 func TestScriptHandler(t *testing.T) {
-	_, srv := newTestHub(t, Options{})
+	_, srv := newTestHub(t, Options{NoPacing: true})
 	resp, err := http.Get(srv.URL + "/bridge.js")
 	if err != nil {
 		t.Fatal(err)

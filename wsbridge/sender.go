@@ -4,7 +4,9 @@ package wsbridge
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"time"
 
 	"github.com/imworkspace/assistant"
 )
@@ -15,16 +17,100 @@ type pageSender struct {
 }
 
 func (s *pageSender) Send(ctx context.Context, m assistant.Message) error {
+	h := s.hub
+	start := time.Now()
+	h.inflight.Add(1)
+	n, err := s.send(ctx, m)
+	h.inflight.Add(-1)
+	h.sendDone(s.id, time.Since(start), n, err)
+	return err
+}
+
+// send returns the encoded size of m and the Send's error.
+func (s *pageSender) send(ctx context.Context, m assistant.Message) (int, error) {
 	data, err := assistant.Encode(m)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	if err := ctx.Err(); err != nil {
-		return err
+		return len(data), err
 	}
-	c, err := s.hub.lookup(s.id)
+	c, err := s.hub.startSend(s.id)
 	if err != nil {
-		return fmt.Errorf("wsbridge: page %q: %w", s.id, err)
+		return len(data), fmt.Errorf("wsbridge: page %q: %w", s.id, err)
 	}
-	return c.send(ctx, data)
+	defer s.hub.endSend()
+	if c.lim == nil {
+		return len(data), c.send(ctx, data)
+	}
+	return len(data), c.paced(ctx, m, data)
+}
+
+// turn carries one Send through the page's RateLimited Sender to
+// turnSender, which writes the already encoded data with the caller's own
+// ctx and keeps the error unwrapped.
+type turn struct {
+	ctx  context.Context
+	data []byte
+	sent bool
+	err  error
+}
+
+type turnKey struct{}
+
+// turnSender is the Sender a page's RateLimited wraps. The limiter calls
+// it on the Send's goroutine, with the ctx paced gives it.
+type turnSender struct{ c *conn }
+
+func (s turnSender) Send(ctx context.Context, _ assistant.Message) error {
+	t, _ := ctx.Value(turnKey{}).(*turn)
+	if t == nil {
+		return fmt.Errorf("wsbridge: page %q: internal error: no turn", s.c.id)
+	}
+	t.sent = true
+	t.err = s.c.send(t.ctx, t.data)
+	return t.err
+}
+
+// paced waits for the page's turn, then sends. The wait ends early when
+// the connection dies, so Sends queued behind a dead page do not wait out
+// their turns.
+func (c *conn) paced(ctx context.Context, m assistant.Message, data []byte) error {
+	t := &turn{ctx: ctx, data: data}
+	lctx, cancel := context.WithCancel(context.WithValue(ctx, turnKey{}, t))
+	stop := context.AfterFunc(c.life, cancel)
+	err := c.lim.Send(lctx, m)
+	stop()
+	cancel()
+	switch {
+	case t.sent:
+		return t.err
+	case ctx.Err() != nil:
+		return fmt.Errorf("wsbridge: page %q: waiting for its turn: %w", c.id, ctx.Err())
+	case c.life.Err() != nil:
+		return c.deadError()
+	default: // ctx's deadline falls before the page's turn
+		return fmt.Errorf("wsbridge: page %q: %w", c.id, err)
+	}
+}
+
+// deadError is the error for a Send that found the conn dead before
+// writing anything to it.
+func (c *conn) deadError() error {
+	c.mu.Lock()
+	cause := c.dead
+	c.mu.Unlock()
+	if errors.Is(cause, ErrClosed) {
+		return c.errorf(ErrClosed)
+	}
+	return c.errorf(ErrNotConnected)
+}
+
+func (h *Hub) sendDone(id string, d time.Duration, n int, err error) {
+	o := outcomeOf(err)
+	h.outcomes[o].Add(1)
+	if len(h.opts.Hooks) > 0 {
+		h.hookSend(SendInfo{ID: id, Outcome: o, Duration: d, Bytes: n})
+	}
+	h.logSend(id, o, d, n)
 }
