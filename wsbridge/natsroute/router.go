@@ -82,6 +82,7 @@ type Router struct {
 	opts  Options
 	log   *slog.Logger
 	clock hlc
+	nonce string // random per Router: request ids stay unique across restarts
 	seq   atomic.Uint64
 
 	reqs     chan *nats.Msg // every page subscription delivers here
@@ -89,10 +90,11 @@ type Router struct {
 	quit     chan struct{}
 	wg       sync.WaitGroup // the dispatcher and request goroutines
 
-	mu     sync.Mutex
-	closed bool
-	pages  map[string]*owned // pages of this Hub, by id
-	dd     *dedupe
+	mu      sync.Mutex
+	closed  bool
+	pages   map[string]*owned // pages of this Hub, by id
+	dd      *dedupe
+	repeats int // answerRepeat goroutines; at most MaxInFlight
 }
 
 // owned is a page connected to this replica's Hub.
@@ -142,11 +144,14 @@ func New(nc *nats.Conn, hubOpts wsbridge.Options, opts Options) (*Router, error)
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	var nonce [8]byte
+	rand.Read(nonce[:])
 	r := &Router{
 		nc:    nc,
 		opts:  opts,
 		log:   log,
 		clock: hlc{now: time.Now},
+		nonce: hex.EncodeToString(nonce[:]),
 		reqs:  make(chan *nats.Msg, requestBuffer),
 		quit:  make(chan struct{}),
 		pages: make(map[string]*owned),
@@ -343,10 +348,13 @@ func (r *Router) serve(m *nats.Msg) {
 		return
 	}
 	e, first := r.dd.begin(reqID, deadline, now)
-	if e == nil {
+	if e == nil || !first && r.repeats >= r.opts.MaxInFlight {
 		r.mu.Unlock()
 		m.RespondMsg(newReply(statusBusy, "natsroute: replica at MaxInFlight"))
 		return
+	}
+	if !first {
+		r.repeats++
 	}
 	r.wg.Add(1)
 	r.mu.Unlock()
@@ -384,6 +392,11 @@ func (r *Router) deliver(m *nats.Msg, id string, e *entry, deadline time.Time) {
 // without sending again.
 func (r *Router) answerRepeat(m *nats.Msg, e *entry, deadline time.Time) {
 	defer r.wg.Done()
+	defer func() {
+		r.mu.Lock()
+		r.repeats--
+		r.mu.Unlock()
+	}()
 	t := time.NewTimer(time.Until(deadline))
 	defer t.Stop()
 	select {

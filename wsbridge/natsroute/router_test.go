@@ -359,3 +359,25 @@ func TestShutdownDrains(t *testing.T) {
 		t.Errorf("Send after Shutdown = %v, want ErrClosed", err)
 	}
 }
+
+// A replica restarted under the same name (a pod name, say) numbers its
+// requests from 1 again; the page's replica must not take them for the
+// ones it answered before the restart.
+func TestRestartedReplicaRequestsAreNew(t *testing.T) {
+	c, a, b := twoReplicas(t, wsbridge.Options{NoPacing: true}, Options{})
+	host := &fakepage.Host{}
+	b.dial(t, "p", host, fakepage.Options{})
+	c.waitInterest(0, "p")
+	ctx := ctxT(t, 10*time.Second)
+	if err := a.r.Sender("p").Send(ctx, assistant.NewText("before")); err != nil {
+		t.Fatal(err)
+	}
+	a.kill()
+	a2 := startReplica(t, c, 0, "a", wsbridge.Options{}, Options{})
+	if err := a2.r.Sender("p").Send(ctx, assistant.NewText("after")); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(host.Posts()); n != 2 {
+		t.Errorf("host got %d posts, want 2", n)
+	}
+}

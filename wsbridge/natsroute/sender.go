@@ -74,7 +74,7 @@ func (s *sender) Send(ctx context.Context, m assistant.Message) error {
 		ctx, cancel = context.WithDeadline(ctx, deadline)
 		defer cancel()
 	}
-	req := newRequest(pageSubject(r.opts.Prefix, s.id), r.opts.Replica+"."+strconv.FormatUint(r.seq.Add(1), 10), deadline, data)
+	req := newRequest(pageSubject(r.opts.Prefix, s.id), r.opts.Replica+"."+r.nonce+"."+strconv.FormatUint(r.seq.Add(1), 10), deadline, data)
 	if max := r.nc.MaxPayload(); max > 0 && int64(len(data)+headerSize(req)) > max {
 		return fmt.Errorf("natsroute: page %q: %w (%d bytes)", s.id, ErrTooLarge, max)
 	}

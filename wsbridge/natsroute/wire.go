@@ -18,8 +18,8 @@ import (
 // subject whose data is the message's exact assistant.Encode bytes, with
 // two headers:
 //
-//	Wsbridge-Request:  <replica>.<n>   unique request id (dedupe key)
-//	Wsbridge-Deadline: <unix ns>       absolute deadline of the caller
+//	Wsbridge-Request:  <replica>.<nonce>.<n>  unique request id (dedupe key)
+//	Wsbridge-Deadline: <unix ns>              absolute deadline of the caller
 //
 // The owner replies with an empty message carrying
 //
