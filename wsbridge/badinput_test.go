@@ -64,7 +64,7 @@ func TestBadFramesFromPage(t *testing.T) {
 		{"string id", websocket.MessageText, `{"op":"ack","id":"1"}`, websocket.StatusPolicyViolation, "malformed frame"},
 		{"huge id", websocket.MessageText, `{"op":"ack","id":1e30}`, websocket.StatusPolicyViolation, "malformed frame"},
 		{"never sent id", websocket.MessageText, `{"op":"ack","id":9007199254740991}`, websocket.StatusPolicyViolation, "never sent"},
-		{"unknown op", websocket.MessageText, `{"op":"post","data":"x"}`, websocket.StatusPolicyViolation, "unknown op"},
+		{"unknown op", websocket.MessageText, `{"op":"post"}`, websocket.StatusPolicyViolation, "unknown op"},
 		{"oversized", websocket.MessageText, `{"op":"ping","pad":"` + strings.Repeat("x", 300) + `"}`, websocket.StatusMessageTooBig, "read limited"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -186,7 +186,7 @@ func TestSlowPageDoesNotBlockOthers(t *testing.T) {
 	hub, srv := newTestHub(t, Options{NoPacing: true, WriteTimeout: 300 * time.Millisecond, MaxPending: 1000})
 	ctx := ctxT(t)
 	// A raw client that never reads: frames pile up in the socket buffers.
-	slow, _, err := websocket.Dial(ctx, wsURL(srv.URL, "slow"), nil)
+	slow, _, err := websocket.Dial(ctx, wsURL(srv.URL, "slow"), &websocket.DialOptions{HTTPHeader: http.Header{"Origin": {srv.URL}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -194,7 +194,7 @@ func TestSlowPageDoesNotBlockOthers(t *testing.T) {
 	waitRegistered(t, hub, "slow", nil)
 	connectPage(t, hub, srv, "fast", &fakeHost{}, pageOpts{})
 
-	big := assistant.NewRich("<p>" + strings.Repeat("x", 1<<20) + "</p>")
+	big := assistant.NewRich("<p>" + strings.Repeat("x", MaxMessageSize-100) + "</p>")
 	slowErr := make(chan error, 1)
 	go func() {
 		for {

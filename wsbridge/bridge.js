@@ -1,16 +1,21 @@
 // wsbridge bridge script: keeps a WebSocket to a Go wsbridge.Hub and posts
 // each message it receives to the workspace host (window.parent), at least
-// 1 s apart, acknowledging each by id once posted. No build step.
+// 1 s apart, acknowledging each by id once posted, or refusing it by id
+// when it will not post it. No build step.
 //
 // <script src="https://svc.example/bridge.js"
 //         data-url="wss://svc.example/ws"            WebSocket endpoint (ws:, wss:, http:, https:)
 //         data-id="conv-1"                           page id, sent as ?id=
 //         data-target-origin="https://workspace.example"  the host's origin; "*" only if you mean it
-//         data-token="…"                             optional, sent as ?token=
+//         data-token="…"                             sent as ?token= (see wsbridge.TokenSigner)
 //         data-interval-ms="1100"></script>          optional spacing, >= 1000 (default 1100)
 //
 // Protocol (JSON text frames): server {"op":"msg","id":N,"data":S} and
-// {"op":"pong"}; page {"op":"ack","id":N} and {"op":"ping"}.
+// {"op":"pong"}; page {"op":"ack","id":N}, {"op":"ping"} and
+// {"op":"refuse","id":N,"reason":R}, R one of "too_large" (S is longer than
+// MAX_MESSAGE bytes of UTF-8), "invalid" (S is not a sendMsg message of one
+// of the four types, see check) and "wrong_parent" (the page is framed by
+// another origin than data-target-origin, so the post would be dropped).
 (function () {
   "use strict";
   var script = document.currentScript;
@@ -22,7 +27,12 @@
   var attr = function (n) { return script.getAttribute("data-" + n); };
   var id = attr("id"), token = attr("token"), target = attr("target-origin");
   var interval = Math.max(1000, Number(attr("interval-ms")) || 1100);
-  var PING_MS = 20000, DEAD_MS = 50000, MAX_BACKOFF_MS = 30000, MAX_FRAME = 1 << 20, REMEMBER = 1024;
+  var PING_MS = 20000, DEAD_MS = 50000, MAX_BACKOFF_MS = 30000, REMEMBER = 1024;
+  // MAX_MESSAGE is wsbridge.MaxMessageSize (a Go test pins it). A frame
+  // carries the message JSON-escaped: at most 6 UTF-16 units per byte.
+  var MAX_MESSAGE = 1048576, MAX_FRAME = 6 * MAX_MESSAGE + 64;
+  // Content of each message type: a string or an object.
+  var TYPES = { text: "string", rich: "string", product: "object", miniprogrampage: "object" };
 
   var url;
   try {
@@ -96,19 +106,88 @@
     if (s.readyState === 1) s.send('{"op":"ack","id":' + n + "}");
   }
 
-  // onFrame treats the frame as untrusted: anything unexpected is ignored.
+  function refuse(s, n, reason) {
+    if (s.readyState === 1) s.send('{"op":"refuse","id":' + n + ',"reason":"' + reason + '"}');
+  }
+
+  // parentOK reports whether a post to target reaches window.parent.
+  // Browsers that expose location.ancestorOrigins (Chromium, Safari) name
+  // the parent's origin; where it is missing (Firefox) the bridge cannot
+  // tell, and postMessage silently drops a message for another origin:
+  // serve the component page with CSP frame-ancestors <target>.
+  function parentOK() {
+    if (target === "*") return true;
+    var ao = location.ancestorOrigins;
+    if (!ao || !ao.length) return true;
+    return ao[0] === target;
+  }
+
+  // utf8Len is the UTF-8 length of s, counted up to limit + 1.
+  function utf8Len(s, limit) {
+    var n = 0;
+    for (var i = 0; i < s.length && n <= limit; i++) {
+      var c = s.charCodeAt(i);
+      if (c < 0x80) n += 1;
+      else if (c < 0x800) n += 2;
+      else if (c >= 0xd800 && c <= 0xdbff && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) { n += 4; i++; }
+      else n += 3;
+    }
+    return n;
+  }
+
+  // Control characters (other than tab, LF and CR) and lone surrogates:
+  // nothing assistant.Encode writes, so nothing a host should get.
+  var BAD_CHARS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]|[\ud800-\udbff](?![\udc00-\udfff])|(?:^|[^\ud800-\udbff])[\udc00-\udfff]/;
+
+  // cleanValue reports whether every string (and key) in v is free of
+  // BAD_CHARS, within a sane depth.
+  function cleanValue(v, depth) {
+    if (typeof v === "string") return !BAD_CHARS.test(v);
+    if (v === null || typeof v !== "object") return true;
+    if (depth > 16) return false;
+    for (var k in v) {
+      if (!Object.prototype.hasOwnProperty.call(v, k)) continue;
+      if (BAD_CHARS.test(k) || !cleanValue(v[k], depth + 1)) return false;
+    }
+    return true;
+  }
+
+  // check returns why the wire string data must not be posted, or "".
+  // The host JSON.parses what it gets: it gets only a sendMsg message of
+  // one of the four types, with nothing else at the top level.
+  function check(data) {
+    if (utf8Len(data, MAX_MESSAGE) > MAX_MESSAGE) return "too_large";
+    var m;
+    try { m = JSON.parse(data); } catch (e) { return "invalid"; }
+    if (!m || typeof m !== "object" || Array.isArray(m)) return "invalid";
+    for (var k in m) {
+      if (k !== "method" && k !== "type" && k !== "content") return "invalid";
+    }
+    if (m.method !== "sendMsg" || typeof m.type !== "string" || !Object.prototype.hasOwnProperty.call(TYPES, m.type)) return "invalid";
+    var c = m.content;
+    if (TYPES[m.type] === "string" ? typeof c !== "string" : (!c || typeof c !== "object" || Array.isArray(c))) return "invalid";
+    if (!cleanValue(m, 0)) return "invalid";
+    return "";
+  }
+
+  // onFrame treats the frame as untrusted: a message it will not post is
+  // refused by id (so the server's Send returns at once); anything without
+  // a usable id is ignored.
   function onFrame(s, raw) {
     lastFrame = now();
-    if (typeof raw !== "string" || raw.length > MAX_FRAME) return;
+    if (typeof raw !== "string") return;
+    if (raw.length > MAX_FRAME) {
+      var big = /^\{"op":"msg","id":([1-9][0-9]{0,15}),/.exec(raw.slice(0, 64));
+      if (big && Number.isSafeInteger(+big[1])) refuse(s, +big[1], "too_large");
+      return;
+    }
     var f;
     try { f = JSON.parse(raw); } catch (e) { return; }
-    if (!f || f.op !== "msg" || !Number.isSafeInteger(f.id) || f.id < 1 || typeof f.data !== "string") return;
+    if (!f || f.op !== "msg" || !Number.isSafeInteger(f.id) || f.id < 1) return;
     if (posted[f.id]) return ack(s, f.id);
     if (queuedIds[f.id]) return;
-    try {
-      var m = JSON.parse(f.data);
-      if (!m || m.method !== "sendMsg" || typeof m.type !== "string") return;
-    } catch (e) { return; }
+    var why = typeof f.data !== "string" ? "invalid" : !parentOK() ? "wrong_parent" : check(f.data);
+    if (why) return refuse(s, f.id, why);
     queuedIds[f.id] = true;
     queue.push(f);
     pump();
@@ -130,7 +209,8 @@
     try {
       window.parent.postMessage(f.data, target);
     } catch (e) {
-      fail("postMessage: " + e); // not acked: the server's Send times out
+      fail("postMessage: " + e);
+      refuse(ws, f.id, "invalid");
       return pump();
     }
     posted[f.id] = true;

@@ -4,28 +4,15 @@ package wsbridge
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/coder/websocket"
 	"github.com/imworkspace/assistant"
 )
-
-// The bridge protocol, one JSON object per WebSocket text frame:
-//
-//	server → page  {"op":"msg","id":7,"data":"<wire string>"}  post data, then ack 7
-//	               {"op":"pong"}                               answer to a ping
-//	page → server  {"op":"ack","id":7}                         data of 7 was posted
-//	               {"op":"ping"}                               heartbeat, every 20 s
-//
-// Ids are positive integers, unique per Hub and never reused, so a page
-// can drop a repeated id. Anything else from a page closes its connection
-// with 1008 (policy violation), 1003 (binary frame) or 1009 (frame larger
-// than Options.MaxFrameSize).
 
 // conn is one page connection.
 type conn struct {
@@ -76,23 +63,18 @@ func (c *conn) serve() {
 				err = fmt.Errorf("nothing received for %v: %w", c.hub.opts.IdleTimeout, err)
 			} else if errors.Is(err, websocket.ErrMessageTooBig) {
 				err = fmt.Errorf("%w: %w", ErrProtocol, err)
-				c.hub.violation(c.id, fmt.Errorf("wsbridge: page %q: %w", c.id, err), "wsbridge: protocol violation")
+				c.hub.violation(c.id, pageErr(c.id, err), "wsbridge: protocol violation")
 			}
 			c.kill(websocket.StatusNormalClosure, "", err)
 			return
 		}
 		if code, err := c.handle(typ, data); err != nil {
 			err = fmt.Errorf("%w: %w", ErrProtocol, err)
-			c.hub.violation(c.id, fmt.Errorf("wsbridge: page %q: %w", c.id, err), "wsbridge: protocol violation")
+			c.hub.violation(c.id, pageErr(c.id, err), "wsbridge: protocol violation")
 			c.kill(code, err.Error(), err)
 			return
 		}
 	}
-}
-
-type pageFrame struct {
-	Op string `json:"op"`
-	ID uint64 `json:"id"`
 }
 
 // handle acts on one frame from the page. A non-nil error is a protocol
@@ -101,35 +83,35 @@ func (c *conn) handle(typ websocket.MessageType, data []byte) (websocket.StatusC
 	if typ != websocket.MessageText {
 		return websocket.StatusUnsupportedData, errors.New("binary frame")
 	}
-	var f pageFrame
-	if err := json.Unmarshal(data, &f); err != nil {
-		return websocket.StatusPolicyViolation, fmt.Errorf("malformed frame: %v", err)
+	f, err := decodePageFrame(data)
+	if err != nil {
+		return websocket.StatusPolicyViolation, err
 	}
 	switch f.Op {
-	case "ack":
-		if f.ID == 0 {
-			return websocket.StatusPolicyViolation, errors.New("ack without a positive id")
+	case "ack", "refuse":
+		var res error // nil: posted
+		if f.Op == "refuse" {
+			res = &RefusedError{Reason: *f.Reason}
 		}
+		id := *f.ID
 		c.mu.Lock()
-		done, ok := c.pending[f.ID]
-		delete(c.pending, f.ID)
+		done, ok := c.pending[id]
+		delete(c.pending, id)
 		c.mu.Unlock()
 		if ok {
-			done <- nil
-		} else if f.ID > c.hub.nextID.Load() {
-			return websocket.StatusPolicyViolation, fmt.Errorf("ack for message %d, which was never sent", f.ID)
+			done <- res
+		} else if id > c.hub.nextID.Load() {
+			return websocket.StatusPolicyViolation, fmt.Errorf("%s for message %d, which was never sent", f.Op, id)
 		}
-		// Otherwise a late ack (the Send already gave up) or a repeat: ignore.
+		// Otherwise a late answer (the Send already gave up) or a repeat: ignore.
 		return 0, nil
-	case "ping":
+	default: // "ping"
 		ctx, cancel := context.WithTimeout(context.Background(), c.hub.opts.WriteTimeout)
 		defer cancel()
 		if err := c.ws.Write(ctx, websocket.MessageText, []byte(`{"op":"pong"}`)); err != nil {
 			c.kill(websocket.StatusNormalClosure, "", err)
 		}
 		return 0, nil
-	default:
-		return websocket.StatusPolicyViolation, fmt.Errorf("unknown op %.32q", f.Op)
 	}
 }
 
@@ -158,7 +140,7 @@ func (c *conn) send(ctx context.Context, data []byte) error {
 			// Interrupted while waiting to write or mid-frame; in the
 			// latter case the library closed the conn and the read loop
 			// cleans up.
-			return fmt.Errorf("wsbridge: page %q: %w", c.id, ctx.Err())
+			return pageErr(c.id, ctx.Err())
 		}
 		c.kill(websocket.StatusInternalError, "write failed", fmt.Errorf("writing: %w", err))
 		return c.result(<-done)
@@ -174,7 +156,7 @@ func (c *conn) send(ctx context.Context, data []byte) error {
 		return c.result(err)
 	case <-ctx.Done():
 		if c.forget(id) {
-			return fmt.Errorf("wsbridge: page %q: waiting for ack: %w", c.id, ctx.Err())
+			return pageErr(c.id, fmt.Errorf("waiting for ack: %w", ctx.Err()))
 		}
 	case <-t.C:
 		if c.forget(id) {
@@ -189,14 +171,20 @@ func (c *conn) send(ctx context.Context, data []byte) error {
 	return c.result(err)
 }
 
+// result turns what the read loop sent for a pending message into Send's
+// error: nil (acked), a *RefusedError, or why the conn died.
 func (c *conn) result(err error) error {
 	if err == nil {
 		return nil
 	}
-	return fmt.Errorf("wsbridge: page %q: %w: %w", c.id, ErrDisconnected, err)
+	var refused *RefusedError
+	if errors.As(err, &refused) {
+		return pageErr(c.id, err)
+	}
+	return pageErr(c.id, ErrDisconnected, err)
 }
 
-func (c *conn) errorf(err error) error { return fmt.Errorf("wsbridge: page %q: %w", c.id, err) }
+func (c *conn) errorf(err error) error { return pageErr(c.id, err) }
 
 // forget removes a pending send and reports whether it was still pending
 // (false means an ack or a disconnect took it and sent its result).
@@ -219,19 +207,25 @@ func (c *conn) kill(code websocket.StatusCode, reason string, cause error) bool 
 		return false
 	}
 	c.dead = cause
+	// Count the closing goroutine now, under the lock that marks the conn
+	// dead: serve kills before it returns, so whichever kill comes first
+	// runs while serve still holds its count, and Hub.Close's Wait cannot
+	// have returned yet. (An Add after this Unlock could come after serve
+	// returned and after Wait saw zero.)
+	c.hub.wg.Add(1)
 	pending := c.pending
 	c.pending = nil
 	c.mu.Unlock()
+	if h := c.hub.testHookKilled; h != nil {
+		h()
+	}
 	for _, done := range pending {
 		done <- cause
 	}
 	c.hub.unregister(c)
 	c.stop()
 	// The hooks wait for the Connect hooks, and the closing handshake
-	// waits for the page's reply: not on the caller. Every kill happens
-	// while serve runs (serve kills before it returns), so the WaitGroup
-	// count is positive here and Add is allowed.
-	c.hub.wg.Add(1)
+	// waits for the page's reply: not on the caller.
 	go func() {
 		defer c.hub.wg.Done()
 		<-c.connected
@@ -239,30 +233,10 @@ func (c *conn) kill(code websocket.StatusCode, reason string, cause error) bool 
 		c.hub.logDisconnect(info)
 		c.hub.hookDisconnect(info)
 		close(c.disconnected)
-		if len(reason) > 120 { // a close reason must fit in a control frame
-			reason = reason[:120]
+		if len(reason) > 120 { // a close reason must fit in a control frame, as UTF-8
+			reason = strings.ToValidUTF8(reason[:120], "")
 		}
 		c.ws.Close(code, reason)
 	}()
 	return true
-}
-
-// appendMsgFrame appends {"op":"msg","id":id,"data":"…"} with data as a
-// JSON string. data is valid UTF-8 (assistant.Encode guarantees it).
-func appendMsgFrame(dst []byte, id uint64, data []byte) []byte {
-	dst = append(dst, `{"op":"msg","id":`...)
-	dst = strconv.AppendUint(dst, id, 10)
-	dst = append(dst, `,"data":"`...)
-	const hex = "0123456789abcdef"
-	for _, b := range data {
-		switch {
-		case b == '"' || b == '\\':
-			dst = append(dst, '\\', b)
-		case b < 0x20:
-			dst = append(dst, '\\', 'u', '0', '0', hex[b>>4], hex[b&0xf])
-		default:
-			dst = append(dst, b)
-		}
-	}
-	return append(dst, `"}`...)
 }

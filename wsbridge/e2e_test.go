@@ -47,9 +47,17 @@ function reloadComponent() {
 <iframe id="c" src="{{.CompURL}}"></iframe>`
 
 const componentPage = `<!doctype html><title>component</title>
-<script src="{{.HubURL}}/bridge.js" data-url="{{.WSURL}}" data-id="conv-1" data-target-origin="{{.HostOrigin}}"></script>`
+<script src="{{.HubURL}}/bridge.js" data-url="{{.WSURL}}" data-id="conv-1" data-target-origin="{{.HostOrigin}}" data-token="{{.Token}}"></script>`
 
 func newBrowserSetup(t *testing.T, timeout time.Duration, opts Options) *browserSetup {
+	t.Helper()
+	return newBrowserSetupTarget(t, timeout, opts, "")
+}
+
+// newBrowserSetupTarget is newBrowserSetup with the component's
+// data-target-origin set to target instead of the host page's origin
+// (when target is not ""): the host page is then a foreign parent.
+func newBrowserSetupTarget(t *testing.T, timeout time.Duration, opts Options, target string) *browserSetup {
 	t.Helper()
 	ctx := browsertest.New(t, timeout)
 
@@ -59,6 +67,11 @@ func newBrowserSetup(t *testing.T, timeout time.Duration, opts Options) *browser
 	hostOrigin = hostSrv.URL                                               // http://127.0.0.1:A
 	compOrigin = strings.Replace(compSrv.URL, "127.0.0.1", "localhost", 1) // http://localhost:B
 	opts.OriginPatterns = []string{strings.TrimPrefix(compOrigin, "http://")}
+	signer, err := NewTokenSigner([]byte(strings.Repeat("k", MinKeySize)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts.Authenticate = signer.Verify
 	opts.OnError = func(id string, err error) { t.Logf("hub: page %q: %v", id, err) }
 	hub, hubSrv := newTestHub(t, opts)
 	t.Cleanup(hostSrv.Close)
@@ -70,6 +83,10 @@ func newBrowserSetup(t *testing.T, timeout time.Duration, opts Options) *browser
 		"HubURL":     hubSrv.URL,
 		"WSURL":      strings.Replace(hubSrv.URL, "http://", "ws://", 1) + "/ws",
 		"HostOrigin": hostOrigin,
+		"Token":      signer.Sign("conv-1", time.Hour),
+	}
+	if target != "" {
+		data["HostOrigin"] = target
 	}
 	serve := func(page string) http.Handler {
 		tmpl := template.Must(template.New("").Parse(page))

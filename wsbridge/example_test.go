@@ -4,12 +4,15 @@ package wsbridge_test
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
+	"time"
 
 	"github.com/coder/websocket"
 	"github.com/imworkspace/assistant"
@@ -19,14 +22,14 @@ import (
 // A Go service sends through a component page. Here a few lines of Go play
 // the page's bridge script: they receive each frame and acknowledge it.
 func Example() {
-	hub := wsbridge.NewHub(wsbridge.Options{
-		Authenticate: func(r *http.Request, id string) error {
-			if r.URL.Query().Get("token") != "t0ken" {
-				return errors.New("bad token")
-			}
-			return nil
-		},
-	})
+	key := make([]byte, wsbridge.MinKeySize)
+	rand.Read(key) // in a real service: a secret kept across restarts
+	signer, err := wsbridge.NewTokenSigner(key)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	hub := wsbridge.NewHub(wsbridge.Options{Authenticate: signer.Verify})
 	mux := http.NewServeMux()
 	mux.Handle("/ws", hub)
 	mux.Handle("/bridge.js", wsbridge.ScriptHandler())
@@ -34,9 +37,14 @@ func Example() {
 	defer srv.Close()
 	defer hub.Close() // before srv.Close: it ends the page connections
 
-	// The page (normally bridge.js in the browser).
+	// The component page gets data-token from the service that serves it.
+	token := signer.Sign("conv-1", 12*time.Hour)
+
+	// The page (normally bridge.js in the browser, on the Hub's origin or
+	// one of its OriginPatterns).
 	ctx := context.Background()
-	page, _, err := websocket.Dial(ctx, strings.Replace(srv.URL, "http", "ws", 1)+"/ws?id=conv-1&token=t0ken", nil)
+	u := strings.Replace(srv.URL, "http", "ws", 1) + "/ws?id=conv-1&token=" + url.QueryEscape(token)
+	page, _, err := websocket.Dial(ctx, u, &websocket.DialOptions{HTTPHeader: http.Header{"Origin": {srv.URL}}})
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -68,4 +76,43 @@ func Example() {
 	// Output:
 	// page got message {"method":"sendMsg","type":"text","content":"Your order has shipped."}
 	// Send: <nil>
+}
+
+// A token opens one page id, until it expires. Verify has the signature of
+// Options.Authenticate and reads the "token" query parameter bridge.js
+// sends.
+func ExampleTokenSigner() {
+	signer, err := wsbridge.NewTokenSigner([]byte("an example key of at least 32 bytes, kept secret"))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	token := signer.Sign("conv-1", time.Hour) // put it in data-token
+
+	r := httptest.NewRequest("GET", "/ws?id=conv-1&token="+url.QueryEscape(token), nil)
+	fmt.Println("conv-1:", signer.Verify(r, "conv-1"))
+	err = signer.Verify(r, "conv-2")
+	fmt.Println("conv-2:", errors.Is(err, wsbridge.ErrTokenInvalid))
+	err = signer.Verify(httptest.NewRequest("GET", "/ws?id=conv-1", nil), "conv-1")
+	fmt.Println("none:", err)
+
+	_, err = wsbridge.NewTokenSigner([]byte("short"))
+	fmt.Println(err)
+	// Output:
+	// conv-1: <nil>
+	// conv-2: true
+	// none: wsbridge: token missing
+	// wsbridge: token key too short: 5 bytes, want at least 32
+}
+
+// A Send the bridge would not post fails with ErrRefused; RefusedError
+// says why.
+func ExampleRefusedError() {
+	err := fmt.Errorf("sending: %w", &wsbridge.RefusedError{Reason: wsbridge.ReasonWrongParent})
+	var refused *wsbridge.RefusedError
+	if errors.As(err, &refused) {
+		fmt.Println(errors.Is(err, wsbridge.ErrRefused), refused.Reason)
+	}
+	// Output:
+	// true wrong_parent
 }

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -75,7 +76,9 @@ type msgFrame struct {
 }
 
 type pageOpts struct {
-	origin   string // Origin header; "" for none (same-host)
+	origin   string // Origin header; "" for the Hub's own (a page on the Hub's host)
+	noOrigin bool   // send no Origin header
+	host     string // Host header; "" for the URL's
 	header   http.Header
 	interval time.Duration
 	hold     bool
@@ -98,13 +101,18 @@ func dialPage(ctx context.Context, u string, host *fakeHost, o pageOpts) (*fakeP
 	for k, v := range o.header {
 		h[k] = v
 	}
-	if o.origin != "" {
+	switch {
+	case o.noOrigin:
+	case o.origin != "":
 		h.Set("Origin", o.origin)
+	default:
+		h.Set("Origin", strings.Replace(strings.SplitN(u, "/ws", 2)[0], "ws://", "http://", 1))
 	}
-	ws, resp, err := websocket.Dial(ctx, u, &websocket.DialOptions{HTTPHeader: h, HTTPClient: o.client})
+	ws, resp, err := websocket.Dial(ctx, u, &websocket.DialOptions{HTTPHeader: h, HTTPClient: o.client, Host: o.host})
 	if err != nil {
 		return nil, resp, err
 	}
+	ws.SetReadLimit(8 * MaxMessageSize) // frames of the largest message, JSON-escaped
 	if o.posted == nil {
 		o.posted = map[uint64]bool{}
 	}
@@ -158,8 +166,7 @@ func (p *fakePage) deliver(f msgFrame) {
 }
 
 func (p *fakePage) ack(id uint64) error {
-	b, _ := json.Marshal(map[string]any{"op": "ack", "id": id})
-	return p.write(string(b))
+	return p.write(fmt.Sprintf(`{"op":"ack","id":%d}`, id))
 }
 
 func (p *fakePage) write(s string) error {

@@ -62,9 +62,8 @@ type SendInfo struct {
 // ViolationInfo describes a page that broke the bridge protocol (it was
 // disconnected) or a connection request that was refused.
 type ViolationInfo struct {
-	// ID is the page id, cut to MaxIDLen bytes. It may be empty or invalid
-	// (not UTF-8, control characters) when the id itself was the problem:
-	// quote it before printing it.
+	// ID is the page id; "" when the id itself was refused (ids are
+	// validated before any callback, so this is always a valid id or "").
 	ID  string
 	Err error // what was wrong
 }
@@ -78,8 +77,8 @@ const (
 	OutcomeNotConnected                      // ErrNotConnected
 	OutcomeDisconnected                      // ErrDisconnected
 	OutcomeTimeout                           // ErrAckTimeout
-	OutcomeRefused                           // the page refused the message
-	OutcomeTooLarge                          // the encoded message is over the size limit
+	OutcomeRefused                           // ErrRefused: the page refused the message
+	OutcomeTooLarge                          // ErrTooLarge: the encoded message is over MaxMessageSize
 	OutcomeTooManyPending                    // ErrTooManyPending
 	OutcomeCanceled                          // the Send's context ended
 	OutcomeInvalid                           // the message did not validate; nothing was sent
@@ -116,6 +115,10 @@ func outcomeOf(err error) Outcome {
 		return OutcomeNotConnected
 	case errors.Is(err, ErrAckTimeout):
 		return OutcomeTimeout
+	case errors.Is(err, ErrRefused):
+		return OutcomeRefused
+	case errors.Is(err, ErrTooLarge):
+		return OutcomeTooLarge
 	case errors.Is(err, ErrTooManyPending):
 		return OutcomeTooManyPending
 	case errors.Is(err, ErrClosed):

@@ -4,48 +4,14 @@ package wsbridge
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/coder/websocket"
 	"github.com/imworkspace/assistant"
-)
-
-// Errors returned by Send, wrapped with the page id; match them with
-// errors.Is. A Send that returns any error other than an invalid message,
-// ErrNotConnected, ErrTooManyPending or ErrClosed may still have reached
-// the host (the frame was written, the acknowledgement never came): do
-// not resend blindly if a duplicate would hurt.
-var (
-	// ErrNotConnected: no page with that id is connected. Nothing was sent.
-	ErrNotConnected = errors.New("page not connected")
-	// ErrDisconnected: the page's connection closed (cut, replaced by a
-	// reconnect, dropped for a protocol violation, hub closed) after the
-	// message was written and before the page acknowledged it. The error
-	// also wraps the cause.
-	ErrDisconnected = errors.New("page disconnected before acknowledging")
-	// ErrAckTimeout: the page did not acknowledge within Options.AckTimeout.
-	ErrAckTimeout = errors.New("page did not acknowledge in time")
-	// ErrTooManyPending: the page already has Options.MaxPending
-	// unacknowledged messages. Nothing was sent.
-	ErrTooManyPending = errors.New("too many unacknowledged messages for the page")
-	// ErrClosed: the Hub is closed, or shutting down (see Hub.Shutdown).
-	// Nothing was sent.
-	ErrClosed = errors.New("hub closed")
-	// ErrReplaced is the cause (wrapped by an ErrDisconnected error) when a
-	// newer connection with the same page id took over.
-	ErrReplaced = errors.New("replaced by a newer connection with the same page id")
-	// ErrProtocol is matched by the errors passed to Options.OnError when a
-	// page sends a frame the bridge protocol does not allow, and by the
-	// cause of the sends that failed because of it.
-	ErrProtocol = errors.New("page broke the bridge protocol")
 )
 
 // Defaults for the zero fields of Options.
@@ -55,7 +21,15 @@ const (
 	DefaultIdleTimeout  = 60 * time.Second
 	DefaultMaxPending   = 16
 	DefaultMaxFrameSize = 1024
+	// DefaultMaxConnections bounds the pages connected at once (each costs
+	// about 25 KiB, see the package doc's Limits).
+	DefaultMaxConnections = 10000
 )
+
+// MaxMessageSize is the largest encoded message (assistant.Encode's
+// bytes) a Hub sends; Send refuses a larger one with ErrTooLarge before
+// writing anything. The bridge script refuses larger ones too.
+const MaxMessageSize = 1 << 20
 
 // StatusReplaced is the WebSocket close code a page receives when a newer
 // connection presented the same id. The bridge script does not reconnect
@@ -65,29 +39,63 @@ const StatusReplaced websocket.StatusCode = 4000
 // MaxIDLen is the longest page id a Hub accepts, in bytes.
 const MaxIDLen = 256
 
-// Options configure a Hub. The zero value is usable: same-host pages only,
-// no authentication, the Default* limits.
+// Options configure a Hub. The zero value is the safe setup, and refuses
+// every page: set Authenticate (a [TokenSigner]'s Verify method does).
+// Then a page connects only from its Hub's own host or OriginPatterns,
+// with an Origin header (as every browser sends), and the Default* limits
+// apply.
 type Options struct {
 	// OriginPatterns lists the origins of component pages allowed to open
 	// the WebSocket (the page's origin, not the workspace's), as in
 	// websocket.AcceptOptions.OriginPatterns: host patterns such as
 	// "component.example.com" or "*.example.com", or "https://host:port"
-	// to match the scheme too. A request from the Hub's own host is always
-	// allowed; any other origin gets 403.
+	// to match the scheme too. A request from the Hub's own host (Origin
+	// host equal to Host) is always allowed; any other origin gets 403.
 	OriginPatterns []string
 
-	// Authenticate, if not nil, is called with the upgrade request and the
-	// page id before the page is registered; a non-nil error refuses it
-	// with 403 (the error text is not sent to the page). Read the token
-	// there: the bridge script sends data-token as the "token" query
+	// AllowMissingOrigin accepts upgrade requests without an Origin
+	// header. Browsers always send one, so only programs omit it; they
+	// still need Authenticate's approval.
+	AllowMissingOrigin bool
+
+	// AllowedHosts, if not empty, lists the Host header values the Hub
+	// answers (others get 421): names or IP addresses, with or without
+	// ":port" (without, any port matches), or patterns such as
+	// "*.example.com". Set it to the Hub's public names: against DNS
+	// rebinding, a page on an attacker's name that resolves to the Hub
+	// has an Origin host equal to its Host, which the origin check allows.
+	AllowedHosts []string
+
+	// Authenticate is called with the upgrade request and the page id
+	// after the id, Host and origin checks, before the page is registered;
+	// a non-nil error refuses it with 403 (the error text is not sent to
+	// the page, OnError gets it wrapped in ErrUnauthenticated). Read the
+	// token there: the bridge script sends data-token as the "token" query
 	// parameter, and cookies for the Hub's site come with the request.
+	// [TokenSigner.Verify] is such a function. Without Authenticate the
+	// Hub refuses every page, unless InsecureSkipAuthentication is set.
 	Authenticate func(r *http.Request, id string) error
 
-	// OnError, if not nil, is called with the page id when a page is
-	// refused (bad id, authentication, origin) or dropped because it broke
-	// the protocol (errors matching ErrProtocol). It is called from the
-	// connection's goroutine and must not block. The Hub never logs.
+	// InsecureSkipAuthentication lets pages connect without Authenticate.
+	// Anyone who can reach the Hub (from an allowed origin, or any program
+	// when AllowMissingOrigin is set) can then take over any page id and
+	// receive, and acknowledge, that page's messages.
+	InsecureSkipAuthentication bool
+
+	// OnError, if not nil, is called when a page is refused (matching
+	// ErrBadID, ErrHostNotAllowed, ErrOriginNotAllowed, ErrUnauthenticated,
+	// ErrTooManyConnections, or the websocket library's handshake errors)
+	// or dropped because it broke the protocol (matching ErrProtocol),
+	// with the page id, or "" when the id itself was refused: ids are
+	// validated before any callback, and errors quote them. It is called
+	// from the connection's goroutine and must not block. The Hub never
+	// logs.
 	OnError func(id string, err error)
+
+	// MaxConnections bounds the pages connected at once (counting
+	// upgrades in progress); past it, upgrades get 503 and connected
+	// pages are unaffected. Default DefaultMaxConnections.
+	MaxConnections int
 
 	AckTimeout   time.Duration // how long Send waits for the page's ack after writing; default DefaultAckTimeout
 	WriteTimeout time.Duration // bound on writing one frame to a page; a page that does not read is dropped; default DefaultWriteTimeout
@@ -145,8 +153,11 @@ type Hub struct {
 	mu      sync.RWMutex
 	closed  bool                     // Close or Shutdown began: no new connections or Sends
 	done    chan struct{}            // closed when closed is set
+	conns   int                      // ServeHTTP calls past admission, bounded by MaxConnections
 	pages   map[string]*conn         // registered connections by page id
 	waiting map[string]*connectWaits // WaitConnected calls by page id
+
+	testHookKilled func() // if set, run by kill just after it marked its conn dead
 }
 
 // connectWaits is closed when a page with its id registers.
@@ -172,6 +183,9 @@ func NewHub(opts Options) *Hub {
 	if opts.MaxFrameSize <= 0 {
 		opts.MaxFrameSize = DefaultMaxFrameSize
 	}
+	if opts.MaxConnections <= 0 {
+		opts.MaxConnections = DefaultMaxConnections
+	}
 	opts.Hooks = append([]Hooks(nil), opts.Hooks...)
 	opts.Pacing = append([]assistant.LimitOption(nil), opts.Pacing...)
 	log := opts.Logger
@@ -180,7 +194,7 @@ func NewHub(opts Options) *Hub {
 	}
 	h := &Hub{
 		opts:    opts,
-		accept:  websocket.AcceptOptions{OriginPatterns: append([]string(nil), opts.OriginPatterns...)},
+		accept:  websocket.AcceptOptions{OriginPatterns: append([]string(nil), opts.OriginPatterns...)}, // checkOrigin agrees
 		log:     log,
 		done:    make(chan struct{}),
 		drained: make(chan struct{}),
@@ -193,27 +207,26 @@ func NewHub(opts Options) *Hub {
 
 // ServeHTTP upgrades a page's request to a WebSocket and serves it until
 // the connection ends. The page names itself with the "id" query parameter
-// (1 to MaxIDLen bytes of UTF-8 without control characters). Refusals are
-// plain HTTP errors: 400 for a bad id, 403 for a foreign origin or a failed
-// Authenticate, 426 for a request that is not a WebSocket upgrade, 503 once
-// the Hub is closed.
+// (1 to MaxIDLen bytes of UTF-8, printable characters only: letters,
+// marks, numbers, punctuation, symbols and spaces). Refusals are plain
+// HTTP errors, checked in this order: 400 for a bad id, 421 for a Host not
+// in Options.AllowedHosts, 403 for a missing or foreign Origin, 403 when
+// Authenticate refuses (or is not set), 503 once the Hub is closed or has
+// Options.MaxConnections connections, 426 for a request that is not a
+// WebSocket upgrade.
 //
 // A page that connects with the id of a connected page takes over: the
 // older connection is closed with StatusReplaced and its unacknowledged
 // sends fail with ErrDisconnected (wrapping ErrReplaced).
 func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	id := r.URL.Query().Get("id")
-	if err := checkID(id); err != nil {
-		h.refuse(id, err)
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
-	}
-	if h.opts.Authenticate != nil {
-		if err := h.opts.Authenticate(r, id); err != nil {
-			h.refuse(id, fmt.Errorf("wsbridge: page %q: authentication failed: %w", id, err))
-			http.Error(w, "wsbridge: authentication failed", http.StatusForbidden)
-			return
+	if status, err := h.admit(r, id); err != nil {
+		if status == http.StatusBadRequest {
+			id = "" // never hand an invalid id to a callback
 		}
+		h.refuse(id, err)
+		http.Error(w, http.StatusText(status), status)
+		return
 	}
 	h.mu.Lock()
 	if h.closed {
@@ -221,13 +234,25 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "wsbridge: hub closed", http.StatusServiceUnavailable)
 		return
 	}
+	if h.conns >= h.opts.MaxConnections {
+		h.mu.Unlock()
+		h.refuse(id, pageErr(id, ErrTooManyConnections))
+		http.Error(w, "wsbridge: too many connections", http.StatusServiceUnavailable)
+		return
+	}
+	h.conns++
 	h.wg.Add(1)
 	h.mu.Unlock()
-	defer h.wg.Done()
+	defer func() {
+		h.mu.Lock()
+		h.conns--
+		h.mu.Unlock()
+		h.wg.Done()
+	}()
 
 	ws, err := websocket.Accept(w, r, &h.accept) // writes its own error response
 	if err != nil {
-		h.refuse(id, fmt.Errorf("wsbridge: page %q: %w", id, err))
+		h.refuse(id, pageErr(id, err))
 		return
 	}
 	ws.SetReadLimit(h.opts.MaxFrameSize)
@@ -265,10 +290,10 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // Send encodes m with assistant.Encode, waits for the page's turn, writes
 // it to the page and returns nil only after the page has posted it to the
 // host window and acknowledged it. Otherwise it returns an error: m's
-// validation error, ErrNotConnected, ErrTooManyPending, ErrDisconnected,
-// ErrAckTimeout, ErrClosed, or one wrapping ctx.Err() (or
-// context.DeadlineExceeded, at once, when ctx's deadline falls before the
-// page's turn).
+// validation error, ErrTooLarge, ErrNotConnected, ErrTooManyPending,
+// ErrDisconnected, ErrAckTimeout, ErrRefused (a [*RefusedError] says why),
+// ErrClosed, or one wrapping ctx.Err() (or context.DeadlineExceeded, at
+// once, when ctx's deadline falls before the page's turn).
 //
 // Sends are paced per page, in the Hub: while a page is connected the Hub
 // keeps one assistant.RateLimited Sender for it (see Options.Pacing), so
@@ -303,7 +328,7 @@ func (h *Hub) WaitConnected(ctx context.Context, id string) error {
 	}
 	if h.closed {
 		h.mu.Unlock()
-		return fmt.Errorf("wsbridge: page %q: %w", id, ErrClosed)
+		return pageErr(id, ErrClosed)
 	}
 	w := h.waiting[id]
 	if w == nil {
@@ -316,7 +341,7 @@ func (h *Hub) WaitConnected(ctx context.Context, id string) error {
 	case <-w.ch:
 		return nil
 	case <-h.done:
-		return fmt.Errorf("wsbridge: page %q: %w", id, ErrClosed)
+		return pageErr(id, ErrClosed)
 	case <-ctx.Done():
 		h.mu.Lock()
 		if w.n--; w.n == 0 && h.waiting[id] == w {
@@ -480,29 +505,9 @@ func (h *Hub) refuse(id string, err error) {
 // violation reports a refusal or a protocol violation to OnError, the
 // hooks and the log.
 func (h *Hub) violation(id string, err error, msg string) {
-	if len(id) > MaxIDLen {
-		id = id[:MaxIDLen]
-	}
 	if h.opts.OnError != nil {
 		h.opts.OnError(id, err)
 	}
 	h.hookViolation(ViolationInfo{ID: id, Err: err})
 	h.log.Warn(msg, "page", quoteID(id), "err", err)
-}
-
-func checkID(id string) error {
-	switch {
-	case id == "":
-		return errors.New(`wsbridge: missing page id (query parameter "id")`)
-	case len(id) > MaxIDLen:
-		return fmt.Errorf("wsbridge: page id longer than %d bytes", MaxIDLen)
-	case !utf8.ValidString(id):
-		return errors.New("wsbridge: page id is not valid UTF-8")
-	}
-	for _, r := range id {
-		if unicode.IsControl(r) {
-			return errors.New("wsbridge: page id contains a control character")
-		}
-	}
-	return nil
 }

@@ -22,9 +22,14 @@ import (
 	"github.com/imworkspace/assistant/assistanttest"
 )
 
-// newTestHub serves a Hub at /ws and the script at /bridge.js.
+// newTestHub serves a Hub at /ws and the script at /bridge.js. Without
+// opts.Authenticate it sets InsecureSkipAuthentication: most tests are
+// about delivery; auth_test.go covers admission.
 func newTestHub(t testing.TB, opts Options) (*Hub, *httptest.Server) {
 	t.Helper()
+	if opts.Authenticate == nil {
+		opts.InsecureSkipAuthentication = true
+	}
 	hub := NewHub(opts)
 	mux := http.NewServeMux()
 	mux.Handle("/ws", hub)

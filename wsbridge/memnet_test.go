@@ -6,6 +6,7 @@ import (
 	"context"
 	"net"
 	"net/http"
+	"net/url"
 	"sync"
 	"testing"
 	"time"
@@ -66,6 +67,9 @@ func newMemHub(t *testing.T, opts Options) *memHub {
 	if opts.IdleTimeout == 0 {
 		opts.IdleTimeout = time.Hour // fake pages do not ping
 	}
+	if opts.Authenticate == nil {
+		opts.InsecureSkipAuthentication = true // as newTestHub
+	}
 	hub := NewHub(opts)
 	l := &memListener{conns: make(chan net.Conn), done: make(chan struct{})}
 	srv := &http.Server{Handler: hub}
@@ -89,7 +93,7 @@ func (m *memHub) connect(id string, host *fakeHost, o pageOpts) *fakePage {
 	m.t.Helper()
 	o.client = m.client
 	ctx := context.Background()
-	p, _, err := dialPage(ctx, "ws://mem/?id="+id, host, o)
+	p, _, err := dialPage(ctx, "ws://mem/ws?id="+url.QueryEscape(id), host, o)
 	if err != nil {
 		m.t.Fatalf("dial page %q: %v", id, err)
 	}

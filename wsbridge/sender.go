@@ -32,12 +32,16 @@ func (s *pageSender) send(ctx context.Context, m assistant.Message) (int, error)
 	if err != nil {
 		return 0, err
 	}
+	if len(data) > MaxMessageSize {
+		// The bridge would refuse it: do not hold the page's turn for it.
+		return len(data), pageErr(s.id, fmt.Errorf("%w: %d bytes encoded, limit %d", ErrTooLarge, len(data), MaxMessageSize))
+	}
 	if err := ctx.Err(); err != nil {
 		return len(data), err
 	}
 	c, err := s.hub.startSend(s.id)
 	if err != nil {
-		return len(data), fmt.Errorf("wsbridge: page %q: %w", s.id, err)
+		return len(data), pageErr(s.id, err)
 	}
 	defer s.hub.endSend()
 	if c.lim == nil {
@@ -65,7 +69,7 @@ type turnSender struct{ c *conn }
 func (s turnSender) Send(ctx context.Context, _ assistant.Message) error {
 	t, _ := ctx.Value(turnKey{}).(*turn)
 	if t == nil {
-		return fmt.Errorf("wsbridge: page %q: internal error: no turn", s.c.id)
+		return pageErr(s.c.id, errors.New("internal error: no turn"))
 	}
 	t.sent = true
 	t.err = s.c.send(t.ctx, t.data)
@@ -86,11 +90,11 @@ func (c *conn) paced(ctx context.Context, m assistant.Message, data []byte) erro
 	case t.sent:
 		return t.err
 	case ctx.Err() != nil:
-		return fmt.Errorf("wsbridge: page %q: waiting for its turn: %w", c.id, ctx.Err())
+		return pageErr(c.id, fmt.Errorf("waiting for its turn: %w", ctx.Err()))
 	case c.life.Err() != nil:
 		return c.deadError()
 	default: // ctx's deadline falls before the page's turn
-		return fmt.Errorf("wsbridge: page %q: %w", c.id, err)
+		return pageErr(c.id, err)
 	}
 }
 

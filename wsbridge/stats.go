@@ -26,8 +26,8 @@ type Stats struct {
 // Latency summarizes durations recorded in fixed buckets on a log scale,
 // eight per doubling from 100 µs up to about a minute. A quantile is the
 // upper bound of its bucket (at most 9 % above the true value), or the
-// largest duration recorded if that is smaller; durations under 100 µs
-// count as 100 µs.
+// largest duration recorded if that is smaller or the bucket is the last;
+// durations under 100 µs count as 100 µs.
 type Latency struct {
 	Count         uint64 // durations recorded
 	P50, P90, P99 time.Duration
@@ -82,6 +82,9 @@ func (l *latencies) snapshot() Latency {
 		for i, c := range n {
 			seen += c
 			if seen >= rank && c > 0 {
+				if i == latBuckets-1 { // unbounded above
+					return out.Max
+				}
 				return min(latUpper(i), out.Max)
 			}
 		}

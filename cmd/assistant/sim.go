@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"embed"
 	"encoding/json"
 	"errors"
@@ -99,7 +100,8 @@ type sim struct {
 	builder    *builder // nil with --component
 	rules      assistant.Rules
 	page       *template.Template
-	hub        *wsbridge.Hub    // the wsbridge demo's Go service
+	hub        *wsbridge.Hub // the wsbridge demo's Go service
+	signer     *wsbridge.TokenSigner
 	wsSender   assistant.Sender // RateLimited(hub.Sender(bridgePageID))
 }
 
@@ -143,9 +145,27 @@ func newSim(ctx context.Context, cfg simConfig) (*sim, error) {
 	if cfg.Component == "" {
 		s.builder = newBuilder(ctx, cfg.ModuleDir, cfg.CacheDir, cfg.Log)
 	}
+	for _, ln := range []net.Listener{hostLn, compLn} {
+		if ip := ln.Addr().(*net.TCPAddr).IP; !ip.IsLoopback() {
+			fmt.Fprintf(cfg.Log, "assistant sim: warning: listening on %s, which other machines can reach: "+
+				"anyone on the network can open the workspace and its component, and the sim sends no authentication. "+
+				"Use a loopback address (127.0.0.1) unless you mean it.\n", ln.Addr())
+		}
+	}
 	// The bridge page is served by the Hub's own host, which the Hub
-	// always accepts: no OriginPatterns needed.
-	s.hub = wsbridge.NewHub(wsbridge.Options{})
+	// always accepts: no OriginPatterns needed. Each bridge page carries a
+	// token for its id (see serveBridgePage), so no other program can take
+	// the id over; the key lives as long as the sim.
+	key := make([]byte, wsbridge.MinKeySize)
+	rand.Read(key)
+	signer, err := wsbridge.NewTokenSigner(key)
+	if err != nil {
+		hostLn.Close()
+		compLn.Close()
+		return nil, err
+	}
+	s.signer = signer
+	s.hub = wsbridge.NewHub(wsbridge.Options{Authenticate: signer.Verify})
 	s.wsSender = assistant.RateLimited(s.hub.Sender(bridgePageID))
 	return s, nil
 }
@@ -184,6 +204,22 @@ func (s *sim) componentOriginFor(pageHost string) string {
 		return "http://" + displayAddr(s.compLn.Addr())
 	}
 	return s.compOrigin
+}
+
+// workspaceOriginFor returns the origin of the workspace page that frames
+// the sim's component pages requested with Host compHost, reversing
+// componentOriginFor, or "" for a Host no workspace page frames. Component
+// pages post to it and allow only it to frame them: it never comes from
+// the request's query, which any framing site controls.
+func (s *sim) workspaceOriginFor(compHost string) string {
+	switch "http://" + strings.ToLower(compHost) {
+	case s.compOrigin:
+		return s.hostOrigin
+	case "http://" + displayAddr(s.compLn.Addr()):
+		_, port, _ := net.SplitHostPort(s.hostLn.Addr().String())
+		return "http://" + net.JoinHostPort("localhost", port)
+	}
+	return ""
 }
 
 // serve runs both servers until ctx is done, then shuts them down, letting
@@ -233,15 +269,16 @@ func (s *sim) hostHandler() http.Handler {
 	mux.HandleFunc("GET /{$}", s.servePage)
 	mux.HandleFunc("POST /api/check", s.serveCheck)
 	mux.HandleFunc("POST /api/wsbridge/send", s.serveWSSend)
-	return s.guard(mux)
+	return guard(s.hostLn, mux)
 }
 
-// guard refuses requests that do not come from the workspace page itself:
-// a Host that is not this server (DNS rebinding) or, for anything but GET,
-// an Origin other than the page's (cross-site requests).
-func (s *sim) guard(next http.Handler) http.Handler {
-	_, port, _ := net.SplitHostPort(s.hostLn.Addr().String())
-	listenHost, _, _ := net.SplitHostPort(displayAddr(s.hostLn.Addr()))
+// guard refuses requests that do not come from the sim's own pages: a
+// Host that is not the server on ln (DNS rebinding) or, for anything but
+// GET, an Origin other than the page's (cross-site requests). Both
+// servers use it.
+func guard(ln net.Listener, next http.Handler) http.Handler {
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	listenHost, _, _ := net.SplitHostPort(displayAddr(ln.Addr()))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h, p, err := net.SplitHostPort(r.Host)
 		if err != nil || p != port || !(h == listenHost || h == "localhost" || h == "127.0.0.1" || h == "[::1]" || h == "::1") {
@@ -274,7 +311,7 @@ func (s *sim) servePage(w http.ResponseWriter, r *http.Request) {
 	}
 	wsDemo := r.URL.Query().Get("demo") == "wsbridge"
 	if wsDemo {
-		comp, isDefault = compOrigin+"/bridge/?origin="+url.QueryEscape(hostOrigin), false
+		comp, isDefault = compOrigin+"/bridge/", false
 	} else if c := r.URL.Query().Get("component"); c != "" {
 		if originOf(c) == "" {
 			http.Error(w, "assistant sim: component must be an absolute http or https URL", http.StatusBadRequest)
@@ -326,13 +363,20 @@ func (s *sim) componentHandler() http.Handler {
 	mux.Handle("/bridge.js", wsbridge.ScriptHandler())
 	mux.HandleFunc("GET /bridge/{$}", s.serveBridgePage)
 	mux.HandleFunc("/", s.serveDefaultComponent)
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return guard(s.compLn, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/bridge.js" {
 			w.Header().Set("Cache-Control", "no-store")
 		}
-		w.Header().Set("X-Content-Type-Options", "nosniff")
+		// Only the sim's workspace page may frame its component pages:
+		// a bridge page framed by another site would post nowhere (or, in
+		// browsers without location.ancestorOrigins, be unable to tell).
+		ancestors := "'none'"
+		if o := s.workspaceOriginFor(r.Host); o != "" {
+			ancestors = o
+		}
+		w.Header().Set("Content-Security-Policy", "frame-ancestors "+ancestors)
 		mux.ServeHTTP(w, r)
-	})
+	}))
 }
 
 func (s *sim) serveDefaultComponent(w http.ResponseWriter, r *http.Request) {

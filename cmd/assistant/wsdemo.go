@@ -39,20 +39,26 @@ code { font: 12px ui-monospace, Menlo, monospace; background: #f3f5f8; padding: 
 <h3 id="bridge-title">wsbridge demo component</h3>
 <p>No code of its own: <code>bridge.js</code> keeps a WebSocket to the sim's Go <code>wsbridge.Hub</code>
 and posts what it sends to the workspace. The form below calls <code>RateLimited(hub.Sender("{{.ID}}")).Send</code>.</p>
-<script src="/bridge.js" data-url="/ws" data-id="{{.ID}}" data-target-origin="{{.Origin}}"></script>
+<script src="/bridge.js" data-url="/ws" data-id="{{.ID}}" data-target-origin="{{.Origin}}" data-token="{{.Token}}"></script>
 </html>
 `))
 
-// serveBridgePage serves the demo component: it posts to the origin given
-// by ?origin=, which must be an http(s) origin.
+// bridgeTokenTTL is how long a bridge page's token opens the Hub: the
+// bridge reconnects with it after every cut.
+const bridgeTokenTTL = 24 * time.Hour
+
+// serveBridgePage serves the demo component. It posts to the workspace
+// page that frames it, whose origin follows from the Host it was requested
+// on (see workspaceOriginFor), never from the query, and carries a fresh
+// token for its page id.
 func (s *sim) serveBridgePage(w http.ResponseWriter, r *http.Request) {
-	origin := r.URL.Query().Get("origin")
-	if origin == "" || originOf(origin) != origin {
-		http.Error(w, "assistant sim: ?origin= must be the workspace's origin, like http://127.0.0.1:8800", http.StatusBadRequest)
+	origin := s.workspaceOriginFor(r.Host)
+	if origin == "" {
+		http.Error(w, "assistant sim: open the wsbridge demo from the workspace page (/?demo=wsbridge)", http.StatusNotFound)
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	bridgePage.Execute(w, map[string]string{"ID": bridgePageID, "Origin": origin})
+	bridgePage.Execute(w, map[string]string{"ID": bridgePageID, "Origin": origin, "Token": s.signer.Sign(bridgePageID, bridgeTokenTTL)})
 }
 
 // wsSendRequest is the workspace form's request: one wire string.

@@ -10,6 +10,7 @@ package fakepage
 import (
 	"context"
 	"encoding/json"
+	"net/http"
 	"net/url"
 	"strings"
 	"sync"
@@ -78,9 +79,18 @@ type msgFrame struct {
 	Data string `json:"data"`
 }
 
-// Dial connects a page to the Hub at u (see URL).
+// Dial connects a page to the Hub at u (see URL). The page's Origin is
+// the Hub's own (a page served by the service itself).
 func Dial(ctx context.Context, u string, host *Host, o Options) (*Page, error) {
-	ws, _, err := websocket.Dial(ctx, u, nil)
+	pu, err := url.Parse(u)
+	if err != nil {
+		return nil, err
+	}
+	origin := "http://" + pu.Host
+	if pu.Scheme == "wss" {
+		origin = "https://" + pu.Host
+	}
+	ws, _, err := websocket.Dial(ctx, u, &websocket.DialOptions{HTTPHeader: http.Header{"Origin": {origin}}})
 	if err != nil {
 		return nil, err
 	}

@@ -5,6 +5,8 @@ package natsroute
 import (
 	"container/heap"
 	"time"
+
+	"github.com/nats-io/nats.go"
 )
 
 // dedupe remembers the requests an owner is serving or has served, by
@@ -24,9 +26,8 @@ type entry struct {
 	id       string
 	deadline time.Time
 	done     chan struct{} // closed by finish
-	status   string        // valid once done is closed
-	text     string
-	index    int // in heap
+	reply    *nats.Msg     // the answer (headers only); valid once done is closed
+	index    int           // in heap
 }
 
 func newDedupe(max int) *dedupe {
@@ -52,8 +53,8 @@ func (d *dedupe) begin(id string, deadline, now time.Time) (e *entry, first bool
 
 // finish records e's result. keep false forgets e at once: nothing was
 // sent, so a retry with the same id may be served.
-func (d *dedupe) finish(e *entry, status, text string, keep bool, now time.Time) {
-	e.status, e.text = status, text
+func (d *dedupe) finish(e *entry, reply *nats.Msg, keep bool, now time.Time) {
+	e.reply = reply
 	close(e.done)
 	if !keep || !now.Before(e.deadline) {
 		d.remove(e)

@@ -4,9 +4,12 @@ package natsroute_test
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"time"
 
@@ -27,9 +30,14 @@ func Example() {
 	defer ns.Shutdown()
 	ns.ReadyForConnections(10 * time.Second)
 
+	// Every replica verifies the tokens of every page: they share the key.
+	key := make([]byte, wsbridge.MinKeySize)
+	rand.Read(key) // in a real service: a secret from your configuration
+	signer, _ := wsbridge.NewTokenSigner(key)
+
 	replica := func(name string) (*natsroute.Router, *httptest.Server) {
 		nc, _ := nats.Connect(ns.ClientURL(), nats.MaxReconnects(-1), nats.ReconnectBufSize(-1))
-		r, err := natsroute.New(nc, wsbridge.Options{}, natsroute.Options{Replica: name})
+		r, err := natsroute.New(nc, wsbridge.Options{Authenticate: signer.Verify}, natsroute.Options{Replica: name})
 		if err != nil {
 			panic(err)
 		}
@@ -44,7 +52,9 @@ func Example() {
 
 	// The page (normally bridge.js in the browser) connects to B.
 	ctx := context.Background()
-	page, _, err := websocket.Dial(ctx, strings.Replace(srvB.URL, "http", "ws", 1)+"/?id=conv-1", nil)
+	token := signer.Sign("conv-1", 12*time.Hour) // the page's data-token
+	u := strings.Replace(srvB.URL, "http", "ws", 1) + "/?id=conv-1&token=" + url.QueryEscape(token)
+	page, _, err := websocket.Dial(ctx, u, &websocket.DialOptions{HTTPHeader: http.Header{"Origin": {srvB.URL}}})
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -374,17 +374,16 @@ func (r *Router) deliver(m *nats.Msg, id string, e *entry, deadline time.Time) {
 		err = r.hub.Sender(id).Send(ctx, msg)
 		cancel()
 	}
-	status, text := statusOf(err), ""
-	if err != nil {
-		text = err.Error()
-	}
-	sent := status != statusNotConnected && status != statusClosed && status != statusTooManyPending && status != statusInvalid
+	reply := replyTo(err)
+	status := reply.Header.Get(hdrStatus)
+	sent := status != statusNotConnected && status != statusClosed && status != statusTooManyPending &&
+		status != statusInvalid && status != statusTooLarge
 	now := time.Now()
 	r.mu.Lock()
-	r.dd.finish(e, status, text, sent, now)
+	r.dd.finish(e, reply, sent, now)
 	r.mu.Unlock()
 	if now.Before(deadline) {
-		m.RespondMsg(newReply(status, text))
+		m.RespondMsg(reply)
 	}
 }
 
@@ -401,7 +400,7 @@ func (r *Router) answerRepeat(m *nats.Msg, e *entry, deadline time.Time) {
 	defer t.Stop()
 	select {
 	case <-e.done:
-		m.RespondMsg(newReply(e.status, e.text))
+		m.RespondMsg(&nats.Msg{Header: e.reply.Header})
 	case <-t.C:
 	case <-r.quit:
 	}

@@ -5,6 +5,7 @@ package natsroute
 import (
 	"context"
 	"errors"
+	"net/http"
 	"strconv"
 	"strings"
 	"sync"
@@ -70,7 +71,7 @@ func TestTimeoutIsAmbiguous(t *testing.T) {
 func silentPage(t *testing.T, rp *replica, id string) {
 	t.Helper()
 	ctx := ctxT(t, 10*time.Second)
-	ws, _, err := websocket.Dial(ctx, fakepage.URL(rp.srv.URL, id), nil)
+	ws, _, err := websocket.Dial(ctx, fakepage.URL(rp.srv.URL, id), &websocket.DialOptions{HTTPHeader: http.Header{"Origin": {rp.srv.URL}}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -36,7 +36,12 @@ import (
 //   - ErrTimeout: ctx ended first (or Options.Timeout, if ctx has no
 //     deadline); ambiguous, see ErrTimeout;
 //   - ErrUnavailable: NATS is not connected; nothing sent;
-//   - ErrTooLarge, ErrClosed, ErrRemote, wsbridge.ErrClosed.
+//   - wsbridge.ErrRefused (a *wsbridge.RefusedError): the bridge refused
+//     to post it;
+//   - wsbridge.ErrTooLarge (over wsbridge.MaxMessageSize) or ErrTooLarge
+//     (over the NATS server's max payload): nothing sent;
+//   - ErrClosed (this Router), wsbridge.ErrClosed (this replica's Hub is
+//     closing while the page is on it), ErrRemote.
 //
 // A request carries ctx's deadline; the owner drops it unread once the
 // deadline has passed, so it is never delivered after its caller gave up
@@ -53,6 +58,9 @@ func (s *sender) Send(ctx context.Context, m assistant.Message) error {
 	data, err := assistant.Encode(m)
 	if err != nil {
 		return err
+	}
+	if len(data) > wsbridge.MaxMessageSize {
+		return fmt.Errorf("natsroute: page %q: %w", s.id, wsbridge.ErrTooLarge)
 	}
 	if err := ctx.Err(); err != nil {
 		return err

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/imworkspace/assistant"
@@ -25,7 +26,8 @@ import (
 //
 //	Wsbridge-Status: ok | not_connected | closed | disconnected |
 //	                 ack_timeout | too_many_pending | busy | timeout |
-//	                 invalid | error
+//	                 refused | too_large | invalid | error
+//	Wsbridge-Reason: the bridge's reason, with refused
 //	Wsbridge-Error:  the owner's error text (never message content), optional
 //
 // and does not reply at all to a request whose deadline has passed.
@@ -33,6 +35,7 @@ const (
 	hdrRequest  = "Wsbridge-Request"
 	hdrDeadline = "Wsbridge-Deadline"
 	hdrStatus   = "Wsbridge-Status"
+	hdrReason   = "Wsbridge-Reason"
 	hdrError    = "Wsbridge-Error"
 )
 
@@ -46,6 +49,8 @@ const (
 	statusTooManyPending = "too_many_pending" // nothing sent: the page's MaxPending is reached
 	statusBusy           = "busy"             // nothing sent: the owner's MaxInFlight is reached
 	statusTimeout        = "timeout"          // the deadline passed during the send: ambiguous
+	statusRefused        = "refused"          // the bridge refused to post it
+	statusTooLarge       = "too_large"        // nothing sent: over wsbridge.MaxMessageSize
 	statusInvalid        = "invalid"          // nothing sent: malformed request
 	statusError          = "error"            // anything else: ambiguous
 )
@@ -78,9 +83,26 @@ func parseRequest(m *nats.Msg) (reqID string, deadline time.Time, err error) {
 func newReply(status, text string) *nats.Msg {
 	m := &nats.Msg{Header: nats.Header{}}
 	m.Header.Set(hdrStatus, status)
+	return withText(m, text)
+}
+
+// replyTo builds the answer carrying the owner's Send result.
+func replyTo(err error) *nats.Msg {
+	if err == nil {
+		return newReply(statusOK, "")
+	}
+	m := newReply(statusOf(err), err.Error())
+	var refused *wsbridge.RefusedError
+	if errors.As(err, &refused) && len(refused.Reason) <= 64 {
+		m.Header.Set(hdrReason, refused.Reason)
+	}
+	return m
+}
+
+func withText(m *nats.Msg, text string) *nats.Msg {
 	if text != "" {
 		if len(text) > maxErrorText {
-			text = text[:maxErrorText]
+			text = strings.ToValidUTF8(text[:maxErrorText], "")
 		}
 		m.Header.Set(hdrError, text)
 	}
@@ -102,6 +124,10 @@ func statusOf(err error) string {
 		return statusAckTimeout
 	case errors.Is(err, wsbridge.ErrTooManyPending):
 		return statusTooManyPending
+	case errors.Is(err, wsbridge.ErrRefused):
+		return statusRefused
+	case errors.Is(err, wsbridge.ErrTooLarge):
+		return statusTooLarge
 	case errors.Is(err, context.DeadlineExceeded):
 		return statusTimeout
 	case errors.Is(err, assistant.ErrInvalid):
@@ -135,6 +161,10 @@ func replyError(id string, m *nats.Msg) (err error, retry bool) {
 		return wrap(wsbridge.ErrTooManyPending), false
 	case statusTimeout:
 		return wrap(ErrTimeout), false
+	case statusRefused:
+		return wrap(&wsbridge.RefusedError{Reason: m.Header.Get(hdrReason)}), false
+	case statusTooLarge:
+		return wrap(wsbridge.ErrTooLarge), false
 	case statusInvalid:
 		return wrap(assistant.ErrInvalid), false
 	default:

@@ -71,21 +71,24 @@ func TestStatusRoundTrip(t *testing.T) {
 		{pageErr(wsbridge.ErrAckTimeout), statusAckTimeout, wsbridge.ErrAckTimeout, false},
 		{pageErr(wsbridge.ErrTooManyPending), statusTooManyPending, wsbridge.ErrTooManyPending, false},
 		{fmt.Errorf("waiting: %w", context.DeadlineExceeded), statusTimeout, ErrTimeout, false},
+		{pageErr(&wsbridge.RefusedError{Reason: wsbridge.ReasonWrongParent}), statusRefused, wsbridge.ErrRefused, false},
+		{pageErr(wsbridge.ErrTooLarge), statusTooLarge, wsbridge.ErrTooLarge, false},
 		{&assistant.SyntaxError{Msg: "x"}, statusInvalid, assistant.ErrInvalid, false},
 		{errors.New("something new"), statusError, ErrRemote, false},
 	} {
-		status := statusOf(tc.owner)
+		reply := replyTo(tc.owner)
+		status := reply.Header.Get(hdrStatus)
 		if status != tc.status {
-			t.Errorf("statusOf(%v) = %q, want %q", tc.owner, status, tc.status)
+			t.Errorf("replyTo(%v) status %q, want %q", tc.owner, status, tc.status)
 		}
-		text := ""
-		if tc.owner != nil {
-			text = tc.owner.Error()
-		}
-		err, retry := replyError("p", newReply(status, text))
+		err, retry := replyError("p", reply)
 		if tc.want == nil && err != nil || tc.want != nil && !errors.Is(err, tc.want) || retry != tc.retry {
 			t.Errorf("replyError(%q) = %v, retry %v; want %v, retry %v", status, err, retry, tc.want, tc.retry)
 		}
+	}
+	var refused *wsbridge.RefusedError
+	if err, _ := replyError("p", replyTo(&wsbridge.RefusedError{Reason: "too_large"})); !errors.As(err, &refused) || refused.Reason != "too_large" {
+		t.Errorf("refused: %v, want a RefusedError with its reason", err)
 	}
 	if err, _ := replyError("p", newReply(statusBusy, "")); !errors.Is(err, wsbridge.ErrTooManyPending) {
 		t.Errorf("busy: %v, want ErrTooManyPending", err)
