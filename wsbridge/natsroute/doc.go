@@ -22,7 +22,10 @@
 //
 // When a page reconnects to another replica, the new owner subscribes and
 // then announces a claim; a replica still holding an older connection for
-// that id closes it with wsbridge.StatusReplaced, as a Hub does locally.
+// that id closes it with wsbridge.StatusReplaced, as a Hub does locally. A
+// replica hearing a claim older than its own connection answers with its
+// own claim, and each replica announces its pages again after reconnecting
+// to NATS, so a lost claim is made up for once NATS is back.
 // Sends in flight there fail with wsbridge.ErrDisconnected or complete
 // once; both owners may briefly be subscribed, but a queue subscription
 // hands each request to one of them only.
@@ -32,6 +35,8 @@
 // No history, replay or queueing: a page that is not connected anywhere
 // gets wsbridge.ErrNotConnected, and a page that reconnects starts empty.
 // Reload what the user should see from your own source of truth. ErrTimeout
-// is ambiguous. Claims travel over NATS: while NATS is down, a page that
-// reconnects to another replica does not close its older connection.
+// is ambiguous. Claims travel over NATS: while NATS is down (or in the
+// moments before a new replica's claim subscription has reached every
+// server), a page that reconnects to another replica does not close its
+// older connection yet.
 package natsroute

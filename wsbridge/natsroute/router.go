@@ -72,9 +72,10 @@ type Options struct {
 // replica reaches a page connected to any replica's Hub. Create it with
 // New, which also creates the Hub. It is safe for concurrent use.
 //
-// The Router owns one goroutine (its request dispatcher), one per request
-// it is serving for a page of its Hub, and the NATS callback goroutine of
-// its claim subscription; Close stops them all. It does not own the NATS
+// The Router owns two goroutines (its request dispatcher and a watcher of
+// NATS reconnects), one per request it is serving for a page of its Hub,
+// and the NATS callback goroutine of its claim subscription; Close stops
+// them all. It does not own the NATS
 // connection: close that after the Router.
 type Router struct {
 	nc    *nats.Conn
@@ -87,6 +88,7 @@ type Router struct {
 
 	reqs     chan *nats.Msg // every page subscription delivers here
 	claimSub *nats.Subscription
+	status   chan nats.Status // reconnects, to announce our pages again
 	quit     chan struct{}
 	wg       sync.WaitGroup // the dispatcher and request goroutines
 
@@ -168,8 +170,10 @@ func New(nc *nats.Conn, hubOpts wsbridge.Options, opts Options) (*Router, error)
 		return nil, fmt.Errorf("natsroute: subscribing to claims: %w", err)
 	}
 	r.claimSub = sub
-	r.wg.Add(1)
+	r.status = nc.StatusChanged(nats.CONNECTED)
+	r.wg.Add(2)
 	go r.dispatch()
+	go r.watch()
 	return r, nil
 }
 
@@ -240,6 +244,7 @@ func (r *Router) stop() {
 	}
 	r.mu.Unlock()
 	r.claimSub.Unsubscribe()
+	r.nc.RemoveStatusListener(r.status)
 	close(r.quit)
 }
 
@@ -267,11 +272,42 @@ func (r *Router) onConnect(ci wsbridge.ConnectInfo) {
 	}
 	o.conn = ci.Conn
 	o.key = claimKey{r.clock.stamp(), r.opts.Replica, ci.Conn}
-	c := claim{ID: ci.ID, Replica: r.opts.Replica, T: o.key.t, Conn: ci.Conn}
+	key := o.key
 	r.mu.Unlock()
-	data, _ := json.Marshal(c)
+	r.announce(ci.ID, key)
+}
+
+// announce publishes a claim for page id.
+func (r *Router) announce(id string, key claimKey) {
+	data, _ := json.Marshal(claim{ID: id, Replica: key.replica, T: key.t, Conn: key.conn})
 	if err := r.nc.Publish(claimSubject(r.opts.Prefix), data); err != nil {
-		r.log.Warn("natsroute: could not announce a page; an older connection elsewhere stays open", "err", err)
+		r.log.Warn("natsroute: could not announce a page; an older connection elsewhere stays open until NATS is back", "err", err)
+	}
+}
+
+// watch announces every page of this Hub again after each reconnect to
+// NATS: claims published while it was down were lost, and another replica
+// may have taken a page over meanwhile (see onClaim).
+func (r *Router) watch() {
+	defer r.wg.Done()
+	for {
+		select {
+		case <-r.quit:
+			return
+		case _, ok := <-r.status:
+			if !ok {
+				return
+			}
+			r.mu.Lock()
+			claims := make(map[string]claimKey, len(r.pages))
+			for id, o := range r.pages {
+				claims[id] = o.key
+			}
+			r.mu.Unlock()
+			for id, key := range claims {
+				r.announce(id, key)
+			}
+		}
 	}
 }
 
@@ -288,7 +324,9 @@ func (r *Router) onDisconnect(di wsbridge.DisconnectInfo) {
 }
 
 // onClaim closes this Hub's connection for a page another replica claimed
-// with a greater key.
+// with a greater key, and answers a claim with a smaller key by announcing
+// its own again, so that the older holder closes even if it missed the
+// first announcement (claims are not stored anywhere).
 func (r *Router) onClaim(m *nats.Msg) {
 	c, err := parseClaim(m.Data)
 	if err != nil {
@@ -301,14 +339,19 @@ func (r *Router) onClaim(m *nats.Msg) {
 	r.clock.observe(c.T)
 	r.mu.Lock()
 	o := r.pages[c.ID]
-	replace := o != nil && o.key.compare(c.key()) < 0
-	var conn uint64
-	if replace {
-		conn = o.conn
+	if o == nil {
+		r.mu.Unlock()
+		return
 	}
+	cmp, conn, key := o.key.compare(c.key()), o.conn, o.key
 	r.mu.Unlock()
-	if replace && r.hub.Replace(c.ID, conn) {
-		r.log.Info("natsroute: page moved to another replica", "replica", c.Replica)
+	switch {
+	case cmp < 0:
+		if r.hub.Replace(c.ID, conn) {
+			r.log.Info("natsroute: page taken over by another replica", "replica", c.Replica)
+		}
+	case cmp > 0:
+		r.announce(c.ID, key)
 	}
 }
 

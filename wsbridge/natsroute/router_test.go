@@ -5,7 +5,9 @@ package natsroute
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync"
@@ -169,8 +171,10 @@ func TestNATSDownLocalPagesWork(t *testing.T) {
 	}
 	c.mu.Unlock()
 	ctx := ctxT(t, 10*time.Second)
-	for a.nc.Status() == nats.CONNECTED {
-		time.Sleep(5 * time.Millisecond)
+	for deadline := time.Now().Add(10 * time.Second); a.nc.Status() == nats.CONNECTED; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("still connected to NATS 10 s after every server stopped")
+		}
 	}
 	if err := a.r.Sender("local").Send(ctx, assistant.NewText("still")); err != nil {
 		t.Errorf("Send to a local page without NATS = %v, want nil", err)
@@ -380,5 +384,56 @@ func TestRestartedReplicaRequestsAreNew(t *testing.T) {
 	}
 	if n := len(host.Posts()); n != 2 {
 		t.Errorf("host got %d posts, want 2", n)
+	}
+}
+
+// B's NATS server is down while a second page with p's id connects to A:
+// B misses A's claim. Once B is back it announces its pages again, A
+// answers that its connection is newer, and B closes the older one.
+func TestClaimMissedDuringOutage(t *testing.T) {
+	c := startCluster(t, 2)
+	a := startReplica(t, c, 0, "a", wsbridge.Options{}, Options{})
+	nc, err := nats.Connect(fmt.Sprintf("nats://127.0.0.1:%d", c.ports[1][0]), nats.MaxReconnects(-1),
+		nats.ReconnectWait(20*time.Millisecond), nats.ReconnectBufSize(-1), nats.IgnoreDiscoveredServers()) // server 1 only
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	rb, err := New(nc, wsbridge.Options{InsecureSkipAuthentication: true}, Options{Replica: "b"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/ws", rb.Hub())
+	b := &replica{name: "b", r: rb, nc: nc, srv: httptest.NewServer(mux)}
+	t.Cleanup(b.kill)
+	c.waitClaimsMeshed([]*replica{a, b})
+
+	old := b.dial(t, "p", &fakepage.Host{}, fakepage.Options{})
+	waitClaimHeard(t, a, "p", b)
+	c.mu.Lock()
+	s1 := c.servers[1]
+	c.mu.Unlock()
+	s1.Shutdown()
+	for deadline := time.Now().Add(10 * time.Second); nc.Status() == nats.CONNECTED; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("B still connected to NATS 10 s after its server stopped")
+		}
+	}
+	newer := a.dial(t, "p", &fakepage.Host{}, fakepage.Options{})
+	time.Sleep(50 * time.Millisecond) // A's claim goes nowhere
+	c.restart(1, 0)
+	select {
+	case <-old.Done():
+		if code := old.CloseStatus(); code != wsbridge.StatusReplaced {
+			t.Errorf("older connection closed with %v, want StatusReplaced", code)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("older connection still open 10 s after NATS came back")
+	}
+	select {
+	case <-newer.Done():
+		t.Errorf("newer connection closed (%v)", newer.CloseStatus())
+	case <-time.After(100 * time.Millisecond):
 	}
 }
