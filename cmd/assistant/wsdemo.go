@@ -38,7 +38,9 @@ code { font: 12px ui-monospace, Menlo, monospace; background: #f3f5f8; padding: 
 </style>
 <h3 id="bridge-title">wsbridge demo component</h3>
 <p>No code of its own: <code>bridge.js</code> keeps a WebSocket to the sim's Go <code>wsbridge.Hub</code>
-and posts what it sends to the workspace. The form below calls <code>RateLimited(hub.Sender("{{.ID}}")).Send</code>.</p>
+and posts what it sends to the workspace. {{if .Replicas}}The Hub is replica B's; the form below calls replica A's
+<code>router.Sender("{{.ID}}").Send</code>, which reaches it through NATS (<code>wsbridge/natsroute</code>).{{else}}The form below calls
+<code>RateLimited(hub.Sender("{{.ID}}")).Send</code>.{{end}}</p>
 <script src="/bridge.js" data-url="/ws" data-id="{{.ID}}" data-target-origin="{{.Origin}}" data-token="{{.Token}}"></script>
 </html>
 `))
@@ -58,7 +60,8 @@ func (s *sim) serveBridgePage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	bridgePage.Execute(w, map[string]string{"ID": bridgePageID, "Origin": origin, "Token": s.signer.Sign(bridgePageID, bridgeTokenTTL)})
+	bridgePage.Execute(w, map[string]any{"ID": bridgePageID, "Origin": origin, "Token": s.signer.Sign(bridgePageID, bridgeTokenTTL),
+		"Replicas": s.replicas != nil})
 }
 
 // wsSendRequest is the workspace form's request: one wire string.
@@ -73,6 +76,9 @@ type wsSendResult struct {
 	Error string `json:"error,omitempty"`
 	// NotConnected reports that no bridge page is connected (yet).
 	NotConnected bool `json:"notConnected,omitempty"`
+	// Route, with --replicas 2, says which replica sent and which one
+	// holds the page.
+	Route string `json:"route,omitempty"`
 }
 
 func (s *sim) serveWSSend(w http.ResponseWriter, r *http.Request) {
@@ -95,6 +101,9 @@ func (s *sim) serveWSSend(w http.ResponseWriter, r *http.Request) {
 		res.NotConnected = errors.Is(err, wsbridge.ErrNotConnected)
 	} else {
 		res.OK = true
+	}
+	if s.replicas != nil {
+		res.Route = s.replicas.route(bridgePageID)
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
