@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -82,4 +83,29 @@ func Example() {
 	// Output:
 	// page posts {"method":"sendMsg","type":"text","content":"Your order has shipped."}
 	// Send from A: <nil>
+}
+
+// A Send to a page no replica holds fails fast with
+// wsbridge.ErrNotConnected: NATS reports no responders (checked twice,
+// Options.RetryDelay apart). Nothing was sent; retry once the page is
+// back, or reload the user's view from your own data.
+func ExampleRouter_Sender() {
+	ns, _ := server.NewServer(&server.Options{DontListen: true, NoLog: true, NoSigs: true})
+	go ns.Start()
+	defer ns.Shutdown()
+	ns.ReadyForConnections(10 * time.Second)
+	nc, _ := nats.Connect("", nats.InProcessServer(ns), nats.ReconnectBufSize(-1))
+	defer nc.Close()
+	r, err := natsroute.New(nc, wsbridge.Options{InsecureSkipAuthentication: true}, natsroute.Options{})
+	if err != nil {
+		panic(err)
+	}
+	defer r.Close()
+
+	err = r.Sender("conv-9").Send(context.Background(), assistant.NewText("hello"))
+	fmt.Println(errors.Is(err, wsbridge.ErrNotConnected))
+	fmt.Println(err)
+	// Output:
+	// true
+	// natsroute: page "conv-9": wsbridge: page not connected
 }
