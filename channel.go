@@ -1,7 +1,6 @@
 package assistant
 
 import (
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -40,10 +39,15 @@ func (k Kind) String() string {
 // Channel is the channel through which the customer is talking: it decides
 // which message types the host may send. The zero Channel is an unnamed
 // other channel. Channels are immutable values, safe to share.
+//
+// Channels compare with ==, and so can be map keys: two channels are equal
+// when they have the same kind and the same other-channel name or SDK
+// version. SDK versions are kept in canonical form, so SDK("v5.1") ==
+// SDK("5.1.0"); build metadata ("5.1.0+b7") is part of the version.
 type Channel struct {
 	kind    Kind
-	name    string          // KindOther only
-	version *semver.Version // KindSDK only
+	name    string // KindOther only
+	version string // KindSDK only: canonical semver, such as "5.1.0"
 }
 
 // Web returns the Web channel (the vendor's web chat).
@@ -54,13 +58,14 @@ func MiniProgram() Channel { return Channel{kind: KindMiniProgram} }
 
 // SDK returns the channel of the vendor's app SDK at the given version,
 // such as "5.1", "5.1.1" or "v5.2.0". Versions compare by semver rules, so
-// a pre-release such as "5.1.0-beta.1" is below 5.1.
+// a pre-release such as "5.1.0-beta.1" is below 5.1. A version semver
+// cannot read is an error matching [ErrInvalidChannel].
 func SDK(version string) (Channel, error) {
 	v, err := semver.NewVersion(version)
 	if err != nil {
-		return Channel{}, fmt.Errorf("assistant: SDK version %q: %w", version, err)
+		return Channel{}, fmt.Errorf("%w: SDK version %q: %w", ErrInvalidChannel, version, err)
 	}
-	return Channel{kind: KindSDK, version: v}, nil
+	return Channel{kind: KindSDK, version: v.String()}, nil
 }
 
 // OtherChannel returns a channel that carries normal messages only, such
@@ -69,17 +74,23 @@ func SDK(version string) (Channel, error) {
 func OtherChannel(name string) Channel { return Channel{kind: KindOther, name: name} }
 
 // ParseChannel parses the form String returns: "web", "miniprogram",
-// "sdk@VERSION", or any other name for an other channel.
+// "sdk@VERSION", or any other name for an other channel. The three kind
+// names are matched without regard to case ("Web", "SDK@5.1"), so a
+// capitalized name never quietly becomes an other channel that refuses
+// product cards; an other channel named like a kind ("Web") therefore
+// does not parse back to itself. "", "sdk" and a bad version are errors
+// matching [ErrInvalidChannel].
 func ParseChannel(s string) (Channel, error) {
+	if v, ok := cutPrefixFold(s, "sdk@"); ok {
+		return SDK(v)
+	}
 	switch {
-	case s == "web":
+	case strings.EqualFold(s, "web"):
 		return Web(), nil
-	case s == "miniprogram":
+	case strings.EqualFold(s, "miniprogram"):
 		return MiniProgram(), nil
-	case strings.HasPrefix(s, "sdk@"):
-		return SDK(s[len("sdk@"):])
-	case s == "" || s == "sdk":
-		return Channel{}, errors.New(`assistant: channel must be "web", "miniprogram", "sdk@VERSION" or a name`)
+	case s == "" || strings.EqualFold(s, "sdk"):
+		return Channel{}, fmt.Errorf(`%w: %q: want "web", "miniprogram", "sdk@VERSION" or a name`, ErrInvalidChannel, s)
 	}
 	return OtherChannel(s), nil
 }
@@ -87,11 +98,22 @@ func ParseChannel(s string) (Channel, error) {
 // Kind returns the channel's kind.
 func (c Channel) Kind() Kind { return c.kind }
 
-// Version returns the SDK version of an SDK channel, or nil.
-func (c Channel) Version() *semver.Version { return c.version }
+// Version returns the SDK version of an SDK channel, or nil. Each call
+// returns a new *semver.Version.
+func (c Channel) Version() *semver.Version {
+	if c.kind != KindSDK {
+		return nil
+	}
+	v, err := semver.NewVersion(c.version)
+	if err != nil {
+		return nil // unreachable: SDK stored a version semver wrote
+	}
+	return v
+}
 
-// String returns "web", "miniprogram", "sdk@VERSION" (as given) or the
-// other channel's name ("other" when unnamed).
+// String returns "web", "miniprogram", "sdk@VERSION" (the canonical
+// version: "sdk@v5.1" gives "sdk@5.1.0") or the other channel's name
+// ("other" when unnamed).
 func (c Channel) String() string {
 	switch c.kind {
 	case KindWeb:
@@ -99,10 +121,7 @@ func (c Channel) String() string {
 	case KindMiniProgram:
 		return "miniprogram"
 	case KindSDK:
-		if c.version == nil {
-			return "sdk"
-		}
-		return "sdk@" + c.version.Original()
+		return "sdk@" + c.version
 	}
 	if c.name == "" {
 		return "other"
@@ -119,32 +138,15 @@ var (
 )
 
 // defaultRules returns the rules built once, on first use, and never handed
-// out, so no caller can change them; DefaultRules gives callers a copy. It
-// is a function, not a sync.OnceValue variable, so that a program which
-// never checks channels (a WASM page) links none of the semver code.
+// out, so no caller can change them; DefaultRules gives callers a copy.
+// Building them lazily saves a program that never checks channels the
+// work, not the code: semver is linked into every program that imports
+// this package (its init compiles regexps), a WASM page included;
+// scripts/wasmsize reports what that costs.
 func defaultRules() Rules {
 	defaultRulesOnce.Do(func() { defaultRulesVal = DefaultRules() })
 	return defaultRulesVal
 }
-
-// ErrNotAllowed is matched (errors.Is) by errors refusing a message on a
-// channel that cannot carry its type.
-var ErrNotAllowed = errors.New("assistant: message type not allowed on channel")
-
-// NotAllowedError refuses a message type on a channel, naming the rule. It
-// matches [ErrNotAllowed].
-type NotAllowedError struct {
-	Type    string  // message type
-	Channel Channel // the refusing channel
-	Rule    string  // where the type may go, e.g. "product: web, sdk >=5.1"
-}
-
-func (e *NotAllowedError) Error() string {
-	return fmt.Sprintf("assistant: %s not allowed on channel %s (rule: %s)", e.Type, e.Channel, e.Rule)
-}
-
-// Is reports whether target is ErrNotAllowed.
-func (e *NotAllowedError) Is(target error) bool { return target == ErrNotAllowed }
 
 // Allow says which channels may carry one message type.
 type Allow struct {
@@ -186,7 +188,11 @@ func (a Allow) allows(c Channel) bool {
 	case KindMiniProgram:
 		return a.MiniProgram
 	case KindSDK:
-		return a.SDK != nil && c.version != nil && a.SDK.Check(c.version)
+		if a.SDK == nil {
+			return false
+		}
+		v := c.Version()
+		return v != nil && a.SDK.Check(v)
 	}
 	return a.Other
 }
@@ -194,7 +200,7 @@ func (a Allow) allows(c Channel) bool {
 // Rules maps message types to the channels that may carry them. It is plain
 // data: copy [DefaultRules], change an entry and use its Check or
 // ForChannel when a host changes its rules. A type with no entry is refused
-// everywhere. Rules is safe for concurrent reads.
+// everywhere. Rules is safe for concurrent reads; ForChannel copies it.
 type Rules map[string]Allow
 
 // DefaultRules returns a fresh copy of the vendor's rules: text and rich on

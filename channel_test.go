@@ -90,7 +90,7 @@ func TestSDKBadVersion(t *testing.T) {
 }
 
 func TestParseChannel(t *testing.T) {
-	for _, s := range []string{"web", "miniprogram", "sdk@5.1.1", "sdk@v5.2.0", "wechat", "email"} {
+	for _, s := range []string{"web", "miniprogram", "sdk@5.1.1", "sdk@5.2.0-rc.1", "wechat", "email"} {
 		ch, err := ParseChannel(s)
 		if err != nil {
 			t.Errorf("ParseChannel(%q): %v", s, err)
@@ -159,5 +159,72 @@ func TestKindString(t *testing.T) {
 		if got := k.String(); got != want {
 			t.Errorf("Kind(%d).String() = %q, want %q", int(k), got, want)
 		}
+	}
+}
+
+// TestChannelComparable: equal channels are ==, and work as map keys.
+func TestChannelComparable(t *testing.T) {
+	if mustSDK(t, "5.1.1") != mustSDK(t, "5.1.1") {
+		t.Error(`SDK("5.1.1") != SDK("5.1.1")`)
+	}
+	if mustSDK(t, "v5.1") != mustSDK(t, "5.1.0") {
+		t.Error(`SDK("v5.1") != SDK("5.1.0"): the same version`)
+	}
+	web, _ := ParseChannel("web")
+	if web != Web() || MiniProgram() != MiniProgram() || OtherChannel("wechat") != OtherChannel("wechat") {
+		t.Error("equal kinds or names compare unequal")
+	}
+	for _, pair := range [][2]Channel{
+		{mustSDK(t, "5.1.1"), mustSDK(t, "5.1.2")},
+		{mustSDK(t, "5.1.0"), mustSDK(t, "5.1.0-beta.1")},
+		{OtherChannel("wechat"), OtherChannel("email")},
+		{OtherChannel("web"), Web()},
+		{Channel{}, OtherChannel("x")},
+	} {
+		if pair[0] == pair[1] {
+			t.Errorf("%v == %v", pair[0], pair[1])
+		}
+	}
+	seen := map[Channel]int{}
+	for _, v := range []string{"5.1.1", "v5.1.1", "5.1.1", "5.2"} {
+		seen[mustSDK(t, v)]++
+	}
+	seen[Web()]++
+	seen[Web()]++
+	want := map[Channel]int{mustSDK(t, "5.1.1"): 3, mustSDK(t, "5.2.0"): 1, Web(): 2}
+	if len(seen) != len(want) {
+		t.Fatalf("map has %d keys %v, want %v", len(seen), seen, want)
+	}
+	for k, n := range want {
+		if seen[k] != n {
+			t.Errorf("seen[%v] = %d, want %d", k, seen[k], n)
+		}
+	}
+	if v := mustSDK(t, "v5.1").Version(); v == nil || v.String() != "5.1.0" {
+		t.Errorf("Version() = %v, want 5.1.0", v)
+	}
+	if Web().Version() != nil {
+		t.Error("Web().Version() != nil")
+	}
+}
+
+// TestParseChannelFolds: kind names in any case give the kind, never an
+// other channel that quietly refuses product cards.
+func TestParseChannelFolds(t *testing.T) {
+	for s, want := range map[string]Channel{
+		"Web": Web(), "WEB": Web(), "MiniProgram": MiniProgram(), "MINIPROGRAM": MiniProgram(),
+		"SDK@5.1": mustSDK(t, "5.1"), "Sdk@v5.2.0": mustSDK(t, "5.2.0"), "WeChat": OtherChannel("WeChat"),
+	} {
+		if got, err := ParseChannel(s); err != nil || got != want {
+			t.Errorf("ParseChannel(%q) = %v, %v; want %v", s, got, err, want)
+		}
+	}
+	for _, s := range []string{"", "sdk", "SDK", "Sdk@", "SDK@five"} {
+		if ch, err := ParseChannel(s); !errors.Is(err, ErrInvalidChannel) {
+			t.Errorf("ParseChannel(%q) = %v, %v; want ErrInvalidChannel", s, ch, err)
+		}
+	}
+	if _, err := SDK("five"); !errors.Is(err, ErrInvalidChannel) {
+		t.Errorf("SDK(five) = %v; want ErrInvalidChannel", err)
 	}
 }

@@ -25,7 +25,10 @@
 //
 // Errors are typed: every malformed message matches [ErrInvalid] (and
 // errors.As finds a [*ValidationError] naming type, field and rule); a
-// message its channel cannot carry matches [ErrNotAllowed].
+// wire string over [MaxMessageSize] matches [ErrTooLarge]; a message its
+// channel cannot carry matches [ErrNotAllowed]. The wire protocol and the
+// package's decisions (sizes, colors, URL and channel rules) are in
+// docs/PROTOCOL.md.
 //
 // Package assistanttest has a Recorder to mock the Sender in unit tests, a
 // strict Host, and a conformance suite for transports.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/Masterminds/semver/v3"
@@ -128,19 +129,49 @@ func ExampleRules() {
 
 	ch, _ := assistant.SDK("5.2")
 	fmt.Println(rules.Check(ch, assistant.NewProduct("Phone", "", "https://img.example.com/p.jpg")))
-	// Output: assistant: product not allowed on channel sdk@5.2 (rule: product goes to web, sdk >=6)
+	// Output: assistant: product not allowed on channel sdk@5.2.0 (rule: product goes to web, sdk >=6)
 }
 
 func ExampleParseChannel() {
-	for _, s := range []string{"web", "sdk@5.1.1", "miniprogram", "wechat"} {
+	for _, s := range []string{"web", "Web", "sdk@v5.1", "miniprogram", "wechat"} {
 		ch, err := assistant.ParseChannel(s)
 		fmt.Println(ch, ch.Kind() == assistant.KindOther, err)
 	}
+	_, err := assistant.ParseChannel("sdk")
+	fmt.Println(errors.Is(err, assistant.ErrInvalidChannel))
 	// Output:
 	// web false <nil>
-	// sdk@5.1.1 false <nil>
+	// web false <nil>
+	// sdk@5.1.0 false <nil>
 	// miniprogram false <nil>
 	// wechat true <nil>
+	// true
+}
+
+// Channels are comparable values, so they can key a map.
+func ExampleSDK_comparable() {
+	a, _ := assistant.SDK("5.1")
+	b, _ := assistant.SDK("v5.1.0")
+	conversations := map[assistant.Channel]int{a: 1}
+	conversations[b]++
+	fmt.Println(a == b, conversations[a], len(conversations))
+	// Output: true 2 1
+}
+
+// Decode refuses input over MaxMessageSize before reading it; Encode
+// refuses to produce it.
+func ExampleDecode_tooLarge() {
+	huge := assistant.NewText(strings.Repeat("a", assistant.MaxMessageSize))
+	_, err := assistant.Encode(huge)
+	fmt.Println(errors.Is(err, assistant.ErrTooLarge))
+
+	wire := make([]byte, assistant.MaxMessageSize+1)
+	_, err = assistant.Decode(wire)
+	var tl *assistant.TooLargeError
+	fmt.Println(errors.As(err, &tl), tl.Size, errors.Is(err, assistant.ErrInvalid))
+	// Output:
+	// true
+	// true 1048577 true
 }
 
 // The recommended stack: refuse what the channel cannot carry, then pace

@@ -72,16 +72,6 @@ func (p Product) Validate() error {
 	return nil
 }
 
-func checkProductURL(s string) string {
-	if _, ok := cutPrefixFold(s, "http"); ok {
-		return checkHTTPURL(s)
-	}
-	if r := checkPath(s); r != "" {
-		return r + " (or an absolute http or https URL)"
-	}
-	return ""
-}
-
 func (pp *ProductParam) check() (field, rule string) {
 	if pp.Text == "" {
 		return "text", "is required"
@@ -96,19 +86,6 @@ func (pp *ProductParam) check() (field, rule string) {
 		return "size", "must be from 1 to " + strconv.Itoa(MaxParamSize) + " (0 for the default)"
 	}
 	return "", ""
-}
-
-func isHexColor(s string) bool {
-	if len(s) != 7 || s[0] != '#' {
-		return false
-	}
-	for i := 1; i < 7; i++ {
-		c := s[i]
-		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
-			return false
-		}
-	}
-	return true
 }
 
 func (p Product) appendContent(dst []byte) []byte {

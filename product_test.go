@@ -26,7 +26,7 @@ func TestProductValidate(t *testing.T) {
 		{"url-javascript", p("n", "javascript:alert(1)", img), "url", "scheme"},
 		{"url-data", p("n", "data:text/html,x", img), "url", "scheme"},
 		{"url-protocol-relative", p("n", "//evil.example/x", img), "url", "network"},
-		{"url-backslash", p("n", `\\evil.example\x`, img), "url", "network"},
+		{"url-backslash", p("n", `\\evil.example\x`, img), "url", "backslash"},
 		{"url-http-no-host", p("n", "http://", img), "url", "host"},
 		{"url-httpx", p("n", "httpx://a/b", img), "url", "http"},
 		{"url-space", p("n", "/pages/a b", img), "url", "spaces"},

@@ -2,12 +2,8 @@ package assistant
 
 import (
 	"context"
-	"errors"
+	"maps"
 )
-
-// errNilSender is returned by decorators built around a nil Sender, rather
-// than panicking on first use.
-var errNilSender = errors.New("assistant: decorator wraps a nil Sender")
 
 // Sender delivers messages to the workspace host.
 //
@@ -36,13 +32,14 @@ func (f SenderFunc) Send(ctx context.Context, m Message) error { return f(ctx, m
 //
 //	s := ForChannel(RateLimited(transport), ch)
 func ForChannel(s Sender, ch Channel) Sender {
-	return defaultRules().ForChannel(s, ch)
+	return &channelSender{next: s, ch: ch, rules: defaultRules()}
 }
 
-// ForChannel is like the package-level [ForChannel] but applies r. The
-// returned Sender reads r on every Send: do not change r while it is in use.
+// ForChannel is like the package-level [ForChannel] but applies r. It
+// copies r, so changing r afterwards does not change the returned Sender.
+// (An Allow's *semver.Constraints is shared: treat it as immutable.)
 func (r Rules) ForChannel(s Sender, ch Channel) Sender {
-	return &channelSender{next: s, ch: ch, rules: r}
+	return &channelSender{next: s, ch: ch, rules: maps.Clone(r)}
 }
 
 type channelSender struct {

@@ -53,3 +53,23 @@ func TestSenderFunc(t *testing.T) {
 		t.Errorf("SenderFunc got %v, %v", got, err)
 	}
 }
+
+// TestRulesForChannelCopies: the Sender keeps the rules it was given, not
+// the caller's live map.
+func TestRulesForChannelCopies(t *testing.T) {
+	rec := &assistanttest.Recorder{}
+	rules := assistant.Rules{assistant.TypeText: {Web: true}}
+	s := rules.ForChannel(rec, assistant.Web())
+	delete(rules, assistant.TypeText)
+	rules[assistant.TypeRich] = assistant.Allow{Web: true}
+	ctx := context.Background()
+	if err := s.Send(ctx, assistant.NewText("hi")); err != nil {
+		t.Errorf("text after the caller deleted its rule = %v; want it sent under the rules given", err)
+	}
+	if err := s.Send(ctx, assistant.NewRich("<b>hi</b>")); !errors.Is(err, assistant.ErrNotAllowed) {
+		t.Errorf("rich after the caller added a rule = %v; want ErrNotAllowed", err)
+	}
+	if n := len(rec.Records()); n != 1 {
+		t.Errorf("delivered %d, want 1", n)
+	}
+}

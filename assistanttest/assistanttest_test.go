@@ -3,6 +3,7 @@ package assistanttest_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -109,6 +110,27 @@ func TestHostRefuses(t *testing.T) {
 		}
 		if n := len(h.Accepted()); n != 2 {
 			t.Errorf("accepted %d messages, want 2", n)
+		}
+	})
+}
+
+// TestHostRefusesTooLarge: the Host applies assistant.MaxMessageSize, as
+// a transport's frame limit would, to what it receives and to what it is
+// asked to send.
+func TestHostRefusesTooLarge(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := assistanttest.NewHost(assistant.Web())
+		big := `{"method":"sendMsg","type":"text","content":"` + strings.Repeat("a", assistant.MaxMessageSize) + `"}`
+		var tl *assistant.TooLargeError
+		if err := h.Receive([]byte(big)); !errors.As(err, &tl) || !errors.Is(err, assistant.ErrTooLarge) {
+			t.Errorf("Receive of %d bytes = %v; want a *TooLargeError", len(big), err)
+		}
+		time.Sleep(time.Second)
+		if err := h.Send(context.Background(), assistant.NewText(strings.Repeat("a", assistant.MaxMessageSize))); !errors.Is(err, assistant.ErrTooLarge) {
+			t.Errorf("Send of a text over the limit = %v; want ErrTooLarge", err)
+		}
+		if n := len(h.Accepted()); n != 0 {
+			t.Errorf("accepted %d messages, want 0", n)
 		}
 	})
 }

@@ -65,7 +65,9 @@ func (h *Host) Send(ctx context.Context, m assistant.Message) error {
 
 // Receive takes wire bytes as the host page would get them and returns why
 // it refuses them (an error matching assistant.ErrInvalid,
-// assistant.ErrNotAllowed or ErrTooFast), or nil once accepted.
+// assistant.ErrNotAllowed or ErrTooFast), or nil once accepted. Wire bytes
+// longer than assistant.MaxMessageSize are refused unread, with an error
+// matching assistant.ErrTooLarge (and ErrInvalid).
 func (h *Host) Receive(wire []byte) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()

@@ -7,7 +7,7 @@
 //         data-url="wss://svc.example/ws"            WebSocket endpoint (ws:, wss:, http:, https:)
 //         data-id="conv-1"                           page id, sent as ?id=
 //         data-target-origin="https://workspace.example"  the host's origin; "*" only if you mean it
-//         data-token="…"                             sent as ?token= (see wsbridge.TokenSigner)
+//         data-token="…"                             optional, sent as ?token=
 //         data-interval-ms="1100"></script>          optional spacing, >= 1000 (default 1100)
 //
 // Protocol (JSON text frames): server {"op":"msg","id":N,"data":S} and

@@ -125,14 +125,13 @@
 // about 25 KiB of server memory per connected page (25.6 KiB measured
 // with 2,000 pages on a 2-core VM with Go 1.26, 24.7 KiB with 19,500 pages
 // on a 16-core machine: WSBRIDGE_LOAD_N=2000 go test -run '^TestLoad$' -v
-// ./wsbridge). At most
-// Options.MaxConnections pages are connected at once (upgrades past it get
-// 503); a page may have at most Options.MaxPending unacknowledged
-// messages; a message is at most MaxMessageSize bytes; frames from a page
-// larger than Options.MaxFrameSize, malformed (page frames are decoded
-// strictly: exact lowercase names, no unknown or duplicate members), or
-// answering ids never sent close that page's connection (see
-// [ErrProtocol]); a page that stops reading is dropped after
-// Options.WriteTimeout and a silent one after Options.IdleTimeout. None of
-// this blocks other pages.
+// ./wsbridge). At most Options.MaxConnections pages are connected at once
+// (upgrades past it get 503); a page may have at most Options.MaxPending
+// unacknowledged messages; a message is at most MaxMessageSize bytes;
+// frames from a page larger than Options.MaxFrameSize, malformed (page
+// frames are decoded strictly: exact lowercase names, no unknown or
+// duplicate members), or answering ids never sent close that page's
+// connection (see [ErrProtocol]); a page that stops reading is dropped
+// after Options.WriteTimeout and a silent one after Options.IdleTimeout.
+// None of this blocks other pages.
 package wsbridge

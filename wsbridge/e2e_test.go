@@ -159,7 +159,7 @@ func TestBrowserEndToEnd(t *testing.T) {
 		}
 		want = append(want, string(w))
 	}
-	s := assistant.RateLimited(b.hub.Sender("conv-1"))
+	s := b.hub.Sender("conv-1") // paced by the Hub: no RateLimited of our own
 	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
 	defer cancel()
 	for i, m := range msgs {

@@ -20,8 +20,9 @@ import (
 // goroutine: a slow Connect or Disconnect delays that page's reads (and a
 // newer connection with the same id, see below), a slow Send delays that
 // Send's return, a slow Violation delays that page's disconnect or that
-// refused request's response. Other pages and Sends are not held up. Do
-// not block in a hook; hand slow work to a goroutine you own.
+// refused request's response, and Close and Shutdown wait for the
+// Disconnect hooks of the pages they close. Other pages and Sends are not
+// held up. Do not block in a hook; hand slow work to a goroutine you own.
 //
 // For one page id, events come in order: a connection's Connect returns
 // before its Disconnect is called, and an older connection's Disconnect

@@ -28,8 +28,9 @@ const (
 
 // MaxMessageSize is the largest encoded message (assistant.Encode's
 // bytes) a Hub sends; Send refuses a larger one with ErrTooLarge before
-// writing anything. The bridge script refuses larger ones too.
-const MaxMessageSize = 1 << 20
+// writing anything. The bridge script refuses larger ones too. It is
+// assistant.MaxMessageSize, the limit of Encode and Decode.
+const MaxMessageSize = assistant.MaxMessageSize
 
 // StatusReplaced is the WebSocket close code a page receives when a newer
 // connection presented the same id. The bridge script does not reconnect
@@ -132,8 +133,8 @@ type Options struct {
 //
 // A Hub is safe for concurrent use. Each connection is served by the
 // goroutine net/http runs the request in (plus, while a connection is
-// closing, one goroutine for the closing handshake); [Hub.Close] ends them
-// all and waits for them.
+// closing, one goroutine for its Disconnect hooks and the closing
+// handshake); [Hub.Close] ends them all and waits for them.
 type Hub struct {
 	opts   Options
 	accept websocket.AcceptOptions

@@ -25,10 +25,16 @@ import (
 
 // The load test: N simulated bridge clients (fake pages, in a child
 // process so each side's memory and CPU can be measured) on loopback, each
-// sent one message per second for the duration through its own
-// RateLimited Sender. Defaults 200 pages for 5 s; the figures:
+// sent one message per second for the duration through hub.Sender (paced
+// by the Hub). Defaults 200 pages for 5 s; the figures:
 //
 //	WSBRIDGE_LOAD_N=5000 WSBRIDGE_LOAD_DURATION=30s go test -run '^TestLoad$' -v ./wsbridge
+//
+// TestLoadObserved (load_observed_test.go) is the same run with the
+// operator's instrumentation on: OpenTelemetry metrics, an Info logger and
+// a Send hook; compare the two for the overhead:
+//
+//	WSBRIDGE_LOAD_N=5000 WSBRIDGE_LOAD_DURATION=30s go test -run '^TestLoad(Observed)?$' -v ./wsbridge
 //
 // Bounded: N <= 10000, duration <= 5 min, and the child exits by itself at
 // duration + 60 s.
@@ -113,13 +119,16 @@ func cpuTime() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-func TestLoad(t *testing.T) {
+func TestLoad(t *testing.T) { runLoad(t, Options{}) }
+
+// runLoad runs the load test against a Hub with opts.
+func runLoad(t *testing.T, opts Options) {
 	if testing.Short() {
 		t.Skip("load test; skipped with -short")
 	}
 	n, dur := loadParams(t)
 	ensureFDs(t, uint64(n)+256)
-	hub, srv := newTestHub(t, Options{})
+	hub, srv := newTestHub(t, opts)
 	rss0, cpu0 := rssKiB(), cpuTime()
 
 	ctx, cancel := context.WithTimeout(context.Background(), dur+90*time.Second)
@@ -159,12 +168,10 @@ func TestLoad(t *testing.T) {
 	case <-ctx.Done():
 		t.Fatal("clients did not connect in time")
 	}
-	hub.mu.RLock()
-	connected := len(hub.pages)
-	hub.mu.RUnlock()
+	connected := hub.Stats().Pages
 	rssConnected := rssKiB()
 
-	// One RateLimited Sender per page, one goroutine each, for dur.
+	// One goroutine per page, sending through the Hub's pacing, for dur.
 	var attempted, delivered atomic.Int64
 	errCount := sync.Map{}
 	var peakRSS atomic.Int64
@@ -190,7 +197,7 @@ func TestLoad(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := range n {
 		wg.Go(func() {
-			s := assistant.RateLimited(hub.Sender(fmt.Sprintf("page-%d", i)))
+			s := hub.Sender(fmt.Sprintf("page-%d", i))
 			m := assistant.NewText(fmt.Sprintf("hello page %d", i))
 			// Components do not send in lockstep: spread the first sends
 			// over the first second, as independent pages would be.
@@ -218,6 +225,7 @@ func TestLoad(t *testing.T) {
 	cpuSend := cpuTime() - cpuStart
 	close(stopSample)
 	sampler.Wait()
+	stats := hub.Stats()
 	hub.Close() // the clients see their connections close, report and exit
 	<-scanned
 	if err := cmd.Wait(); err != nil {
@@ -235,13 +243,15 @@ func TestLoad(t *testing.T) {
 		t.Logf("  error x%d: %s", v.(*atomic.Int64).Load(), k)
 		return true
 	})
-	t.Logf("gap - 1s at the clients over %d gaps: p50 %.2f ms, p99 %.2f ms, min %.2f ms, max %.2f ms (RateLimited's 10 ms margin included)",
+	t.Logf("gap - 1s at the clients over %d gaps: p50 %.2f ms, p99 %.2f ms, min %.2f ms, max %.2f ms (the Hub's pacing margin included)",
 		cs.Gaps, cs.P50, cs.P99, cs.Min, cs.Max)
 	t.Logf("  after the first 3 s, over %d gaps: p50 %.2f ms, p99 %.2f ms; gaps off by > 100 ms per second: %v",
 		cs.SteadyGaps, cs.SteadyP50, cs.SteadyP99, cs.BadBySecond)
 	t.Logf("server RSS: %d KiB before, %d KiB connected, %d KiB peak sending: %.1f KiB/page connected, %.1f KiB/page peak",
 		rss0, rssConnected, peakRSS.Load(), float64(rssConnected-rss0)/float64(n), float64(peakRSS.Load()-rss0)/float64(n))
 	t.Logf("client process RSS: %d KiB connected (%.1f KiB/client)", cs.RSSKiB, float64(cs.RSSKiB)/float64(n))
+	t.Logf("hub.Stats: sends %v; ack latency p50 %v, p90 %v, p99 %v, max %v over %d acks",
+		stats.Sends, stats.AckLatency.P50, stats.AckLatency.P90, stats.AckLatency.P99, stats.AckLatency.Max, stats.AckLatency.Count)
 	t.Logf("CPU: server %.2f s while sending (%.0f%% of one core), %.2f s total; clients %.2f s total",
 		cpuSend.Seconds(), 100*cpuSend.Seconds()/elapsed.Seconds(), (cpuTime() - cpu0).Seconds(), cs.CPUSecond)
 

@@ -200,3 +200,32 @@ func TestKillCloseRace(t *testing.T) {
 		srv.Close()
 	}
 }
+
+// decodePageFrame never panics, and what it accepts is one of the three
+// shapes with the fields its op needs.
+func FuzzDecodePageFrame(f *testing.F) {
+	for _, s := range []string{
+		`{"op":"ping"}`, `{"op":"ack","id":7}`, `{"op":"refuse","id":7,"reason":"too_large"}`,
+		`{"op":"ack","id":99,"id":7}`, `{"OP":"ack","ID":7}`, `{"op":"ack","id":7,"x":1}`, `null`, `[]`, `{"op":"ack","id":-1}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		fr, err := decodePageFrame(data)
+		if err != nil {
+			return
+		}
+		switch fr.Op {
+		case "ping":
+			if fr.ID != nil || fr.Reason != nil {
+				t.Errorf("%q accepted as %+v", data, fr)
+			}
+		case "ack", "refuse":
+			if fr.ID == nil || *fr.ID == 0 || (fr.Op == "ack") != (fr.Reason == nil) {
+				t.Errorf("%q accepted as %+v", data, fr)
+			}
+		default:
+			t.Errorf("%q accepted with op %q", data, fr.Op)
+		}
+	})
+}

@@ -29,6 +29,10 @@ func (s *pageSender) Send(ctx context.Context, m assistant.Message) error {
 // send returns the encoded size of m and the Send's error.
 func (s *pageSender) send(ctx context.Context, m assistant.Message) (int, error) {
 	data, err := assistant.Encode(m)
+	if errors.Is(err, assistant.ErrTooLarge) {
+		// Encode applies the same limit: refuse as below.
+		return 0, pageErr(s.id, fmt.Errorf("%w: %w", ErrTooLarge, err))
+	}
 	if err != nil {
 		return 0, err
 	}

@@ -4,6 +4,8 @@ package wsbridge
 
 import (
 	"context"
+	"errors"
+	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -85,5 +87,43 @@ func TestOutcomeString(t *testing.T) {
 		"too_large", "too_many_pending", "canceled", "invalid", "closed", "unknown"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Outcome names (-want +got):\n%s", diff)
+	}
+}
+
+func TestOutcomeOf(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want Outcome
+	}{
+		{nil, OutcomeAcked},
+		{pageErr("p", ErrNotConnected), OutcomeNotConnected},
+		{pageErr("p", ErrDisconnected, ErrClosed), OutcomeDisconnected},
+		{pageErr("p", ErrDisconnected, ErrReplaced), OutcomeDisconnected},
+		{pageErr("p", ErrAckTimeout), OutcomeTimeout},
+		{pageErr("p", &RefusedError{Reason: ReasonWrongParent}), OutcomeRefused},
+		{pageErr("p", ErrTooLarge), OutcomeTooLarge},
+		{pageErr("p", ErrTooManyPending), OutcomeTooManyPending},
+		{pageErr("p", context.Canceled), OutcomeCanceled},
+		{pageErr("p", context.DeadlineExceeded), OutcomeCanceled},
+		{assistant.Text{}.Validate(), OutcomeInvalid},
+		{pageErr("p", ErrClosed), OutcomeClosed},
+	} {
+		if got := outcomeOf(tc.err); got != tc.want {
+			t.Errorf("outcomeOf(%v) = %v, want %v", tc.err, got, tc.want)
+		}
+	}
+}
+
+// A message over MaxMessageSize is counted as too_large.
+func TestTooLargeOutcome(t *testing.T) {
+	var got SendInfo
+	hub := NewHub(Options{Hooks: []Hooks{{Send: func(i SendInfo) { got = i }}}})
+	defer hub.Close()
+	big := assistant.NewText(strings.Repeat("x", MaxMessageSize))
+	if err := hub.Sender("conv-1").Send(context.Background(), big); !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("Send = %v, want ErrTooLarge", err)
+	}
+	if got.Outcome != OutcomeTooLarge || got.Bytes != 0 { // Encode refused it: no size
+		t.Errorf("SendInfo = %+v, want too_large with 0 bytes", got)
 	}
 }

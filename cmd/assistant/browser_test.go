@@ -439,7 +439,7 @@ func TestSimBrowserDefaultComponent(t *testing.T) {
 
 // TestSimBrowserDemoPacing clicks the default component's buttons as fast
 // as a user can and checks that the strict host accepts every message: the
-// component paces its sends with assistant.RateLimited, and PROTOCOL.md
+// component paces its sends with assistant.RateLimited, and docs/PROTOCOL.md
 // promises gaps of at least 1 s where the host observes them.
 //
 // The component runs on another site than the workspace (localhost and
@@ -557,6 +557,16 @@ func TestSimBrowserWSBridge(t *testing.T) {
 	gap := eval[float64](p, `parseFloat(document.querySelector('#log .entry.accepted:last-child .head').textContent.split('+')[1])`)
 	if gap < 1000 {
 		t.Errorf("host-observed gap between the two wsbridge messages = %v ms, want >= 1000", gap)
+	}
+	// The bridge page shows the Hub's live stats (polled every second).
+	fctx := browsertest.Frame(t, ctx, s.compOrigin+"/bridge/", 10*time.Second)
+	if err := chromedp.Do(fctx, chromedp.Poll[chromedp.Void](
+		`document.getElementById('stat-sends').textContent.includes('acked 2') &&
+		 document.getElementById('stat-pages').textContent === '1' &&
+		 document.getElementById('stat-latency').textContent.includes('(2 acks)')`,
+		chromedp.WithPollingTimeout(10*time.Second))); err != nil {
+		stats, _ := chromedp.Run(fctx, chromedp.Evaluate[string](`document.getElementById('hub-stats').innerText`))
+		t.Errorf("the bridge page's Hub stats never showed 2 acked sends and 1 page: %v; shown:\n%s", err, stats)
 	}
 	p.screenshot("simulator-wsbridge.png", os.Getenv("SIM_WS_SHOT"))
 }

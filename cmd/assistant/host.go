@@ -18,7 +18,7 @@ import (
 // receives, so a refused message still starts the next second); messages
 // from another window or origin do not count, they are not the component's.
 // Gaps are measured where the host page observes the message event
-// (performance.now() in its handler), as PROTOCOL.md decides.
+// (performance.now() in its handler), as docs/PROTOCOL.md decides.
 const minGap = 1000.0 // ms
 
 // arrival is one message event as the host page observed it. The page
@@ -132,8 +132,11 @@ func problemOf(err error) problem {
 		ve *assistant.ValidationError
 		se *assistant.SyntaxError
 		ne *assistant.NotAllowedError
+		te *assistant.TooLargeError
 	)
 	switch {
+	case errors.As(err, &te):
+		return problem{Kind: kindInvalid, Field: "data", Rule: tooLargeRule(te)}
 	case errors.As(err, &ve):
 		f := ve.Field
 		if ve.Type != "" {

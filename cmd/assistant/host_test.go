@@ -3,6 +3,7 @@
 package main
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -62,6 +63,11 @@ func TestJudge(t *testing.T) {
 		in:   ok(arrival{Data: `hello`, At: 10}),
 		want: verdict{Counts: true, Problems: []problem{{Kind: kindInvalid, Field: "JSON", Rule: "unexpected character 'h' at byte 0"}}},
 	}, {
+		name: "too large",
+		in:   ok(arrival{Data: `{"method":"sendMsg","type":"text","content":"` + strings.Repeat("a", assistant.MaxMessageSize) + `"}`, At: 10}),
+		want: verdict{Counts: true, Problems: []problem{{Kind: kindInvalid, Field: "data",
+			Rule: "is 1048623 bytes, over the limit of 1048576 (assistant.MaxMessageSize)"}}},
+	}, {
 		name: "object instead of string",
 		in:   ok(arrival{DataType: "object", Preview: `{"method":"sendMsg"}`, At: 10}),
 		want: verdict{Counts: true, Problems: []problem{{Kind: kindNotString, Field: "data",
@@ -70,7 +76,7 @@ func TestJudge(t *testing.T) {
 		name: "bad channel setting",
 		in:   ok(arrival{Data: text, Channel: "sdk@x", At: 10}),
 		want: verdict{Counts: true, Type: "text", Problems: []problem{{Kind: kindChannel, Field: "channel",
-			Rule: `assistant: SDK version "x": invalid semantic version`}}},
+			Rule: `assistant: invalid channel: SDK version "x": invalid semantic version`}}},
 	}, {
 		name: "wrong origin does not count",
 		in:   arrival{Data: text, DataType: "string", FromFrame: true, Origin: "http://evil.example", Component: comp, Channel: "web", At: 10, Prev: ms(5)},

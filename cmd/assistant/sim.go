@@ -110,7 +110,7 @@ type sim struct {
 	page       *template.Template
 	hub        *wsbridge.Hub // the wsbridge demo's Go service
 	signer     *wsbridge.TokenSigner
-	wsSender   assistant.Sender // RateLimited(hub.Sender(bridgePageID)), or replica A's Sender
+	wsSender   assistant.Sender // hub.Sender(bridgePageID), or replica A's Sender
 	replicas   *wsReplicas      // with --replicas 2; hub is then replica B's
 }
 
@@ -185,7 +185,7 @@ func newSim(ctx context.Context, cfg simConfig) (*sim, error) {
 		return s, nil
 	}
 	s.hub = wsbridge.NewHub(wsbridge.Options{Authenticate: signer.Verify})
-	s.wsSender = assistant.RateLimited(s.hub.Sender(bridgePageID))
+	s.wsSender = s.hub.Sender(bridgePageID) // paced per page by the Hub
 	return s, nil
 }
 
@@ -358,8 +358,11 @@ func (s *sim) servePage(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// maxArrival bounds one forwarded message event.
-const maxArrival = 4 << 20
+// maxArrival bounds one forwarded message event: a wire string of up to
+// assistant.MaxMessageSize bytes, each escaped at most once more in the
+// request's JSON, and the other fields. Larger wire strings that fit are
+// judged too large by assistant.Decode.
+const maxArrival = 2*assistant.MaxMessageSize + 64<<10
 
 func (s *sim) serveCheck(w http.ResponseWriter, r *http.Request) {
 	var a arrival
@@ -385,6 +388,7 @@ func (s *sim) componentHandler() http.Handler {
 	mux.Handle("/ws", s.hub)
 	mux.Handle("/bridge.js", wsbridge.ScriptHandler())
 	mux.HandleFunc("GET /bridge/{$}", s.serveBridgePage)
+	mux.HandleFunc("GET /bridge/stats", s.serveWSStats)
 	mux.HandleFunc("/", s.serveDefaultComponent)
 	return guard(s.compLn, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/bridge.js" {

@@ -235,8 +235,11 @@ func check(wire []byte, start int, lines lineIndex, ch *assistant.Channel, rules
 		ve *assistant.ValidationError
 		se *assistant.SyntaxError
 		ne *assistant.NotAllowedError
+		te *assistant.TooLargeError
 	)
 	switch {
+	case errors.As(err, &te):
+		res.Kind, res.Field, res.Rule = "invalid", "message", tooLargeRule(te)
 	case errors.As(err, &ve):
 		res.Kind, res.Type, res.Field, res.Rule = "invalid", ve.Type, ve.Field, ve.Rule
 	case errors.As(err, &se):
@@ -249,6 +252,12 @@ func check(wire []byte, start int, lines lineIndex, ch *assistant.Channel, rules
 		res.Kind, res.Rule = "invalid", err.Error()
 	}
 	return res
+}
+
+// tooLargeRule says what the host-side limit is, for validate and the
+// simulator alike.
+func tooLargeRule(te *assistant.TooLargeError) string {
+	return fmt.Sprintf("is %d bytes, over the limit of %d (assistant.MaxMessageSize)", te.Size, assistant.MaxMessageSize)
 }
 
 func skipSpace(data []byte, pos int) int {

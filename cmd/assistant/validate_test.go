@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/imworkspace/assistant"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/validate")
@@ -141,6 +142,21 @@ hello
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("report (-want +got):\n%s", diff)
+	}
+}
+
+// TestValidateTooLarge: a message over assistant.MaxMessageSize is
+// reported as such, and the next line is still judged.
+func TestValidateTooLarge(t *testing.T) {
+	big := `{"method":"sendMsg","type":"text","content":"` + strings.Repeat("a", assistant.MaxMessageSize) + `"}`
+	rep := validate([]byte(big+"\n"+`{"method":"sendMsg","type":"text","content":"hi"}`+"\n"), nil)
+	want := []result{
+		{Line: 1, Kind: "invalid", Field: "message", Rule: "is 1048623 bytes, over the limit of 1048576 (assistant.MaxMessageSize)",
+			Error: "assistant: message of 1048623 bytes is larger than the limit of 1048576 bytes"},
+		{Line: 2, OK: true, Type: "text"},
+	}
+	if diff := cmp.Diff(want, rep.Results); diff != "" {
+		t.Errorf("results (-want +got):\n%s", diff)
 	}
 }
 

@@ -35,13 +35,41 @@ var bridgePage = template.Must(template.New("").Parse(`<!doctype html>
 body { font: 13px/1.45 system-ui, sans-serif; margin: 12px; color: #1d2129; }
 h3 { margin: 0 0 6px; font-size: 14px; }
 code { font: 12px ui-monospace, Menlo, monospace; background: #f3f5f8; padding: 0 3px; border-radius: 3px; }
+p { margin: 0 0 6px; }
+table { border-collapse: collapse; font-size: 12px; }
+th { text-align: left; font-weight: normal; color: #5b6370; padding: 0 10px 0 0; }
+td { font-variant-numeric: tabular-nums; padding: 0; }
 </style>
 <h3 id="bridge-title">wsbridge demo component</h3>
-<p>No code of its own: <code>bridge.js</code> keeps a WebSocket to the sim's Go <code>wsbridge.Hub</code>
-and posts what it sends to the workspace. {{if .Replicas}}The Hub is replica B's; the form below calls replica A's
-<code>router.Sender("{{.ID}}").Send</code>, which reaches it through NATS (<code>wsbridge/natsroute</code>).{{else}}The form below calls
-<code>RateLimited(hub.Sender("{{.ID}}")).Send</code>.{{end}}</p>
+<p><code>bridge.js</code> keeps a WebSocket to the sim's Go <code>wsbridge.Hub</code> and posts what it sends;
+{{if .Replicas}}that Hub is replica B's, and the form calls replica A's <code>router.Sender("{{.ID}}").Send</code>,
+which reaches it through NATS (<code>wsbridge/natsroute</code>) and is paced by B's Hub.{{else}}the form calls
+<code>hub.Sender("{{.ID}}").Send</code>, paced per page by the Hub.{{end}}</p>
+<table id="hub-stats"><tbody>
+<tr><th>Hub: pages</th><td><span id="stat-pages">…</span> · in flight <span id="stat-inflight">…</span></td></tr>
+<tr><th>sends</th><td id="stat-sends">…</td></tr>
+<tr><th>ack p50/p90/p99</th><td id="stat-latency">…</td></tr>
+</tbody></table>
 <script src="/bridge.js" data-url="/ws" data-id="{{.ID}}" data-target-origin="{{.Origin}}" data-token="{{.Token}}"></script>
+<script>
+(function () {
+  // Live numbers from hub.Stats(), polled from the sim (same origin).
+  function set(id, text) { document.getElementById(id).textContent = text; }
+  function ms(v) { return v.toFixed(1) + " ms"; }
+  function poll() {
+    fetch("/bridge/stats", {cache: "no-store"}).then(function (r) { return r.json(); }).then(function (s) {
+      set("stat-pages", String(s.pages));
+      set("stat-inflight", String(s.inFlight));
+      var parts = Object.keys(s.sends).sort().map(function (k) { return k + " " + s.sends[k]; });
+      set("stat-sends", parts.length ? parts.join(", ") : "none yet");
+      var l = s.ackLatency;
+      set("stat-latency", l.count ? ms(l.p50Ms) + " / " + ms(l.p90Ms) + " / " + ms(l.p99Ms) + " (" + l.count + " acks)" : "no acks yet");
+    }).catch(function () { set("stat-pages", "sim unreachable"); });
+  }
+  poll();
+  setInterval(poll, 1000);
+})();
+</script>
 </html>
 `))
 
@@ -110,4 +138,36 @@ func (s *sim) serveWSSend(w http.ResponseWriter, r *http.Request) {
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	enc.Encode(res)
+}
+
+// wsStats is the wsbridge demo's view of hub.Stats(), for its page.
+type wsStats struct {
+	Pages      int               `json:"pages"`
+	InFlight   int               `json:"inFlight"`
+	Sends      map[string]uint64 `json:"sends"` // by wsbridge.Outcome name
+	AckLatency struct {
+		Count uint64  `json:"count"`
+		P50   float64 `json:"p50Ms"`
+		P90   float64 `json:"p90Ms"`
+		P99   float64 `json:"p99Ms"`
+	} `json:"ackLatency"`
+}
+
+func newWSStats(st wsbridge.Stats) wsStats {
+	out := wsStats{Pages: st.Pages, InFlight: st.InFlight, Sends: map[string]uint64{}}
+	for o, n := range st.Sends {
+		out.Sends[o.String()] = n
+	}
+	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+	l := st.AckLatency
+	out.AckLatency.Count = l.Count
+	out.AckLatency.P50, out.AckLatency.P90, out.AckLatency.P99 = ms(l.P50), ms(l.P90), ms(l.P99)
+	return out
+}
+
+// serveWSStats answers the demo page's poll with the Hub's live stats.
+func (s *sim) serveWSStats(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	json.NewEncoder(w).Encode(newWSStats(s.hub.Stats()))
 }

@@ -206,3 +206,15 @@ func BenchmarkSendHook(b *testing.B) {
 		h.Send(info)
 	}
 }
+
+// The same from many goroutines at once, as a busy Hub calls it.
+func BenchmarkSendHookParallel(b *testing.B) {
+	_, h := newReader(b)
+	info := wsbridge.SendInfo{ID: "conv-1", Outcome: wsbridge.OutcomeAcked, Duration: time.Second, Bytes: 100}
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			h.Send(info)
+		}
+	})
+}
