@@ -9,22 +9,28 @@ import (
 	"github.com/nats-io/nats.go"
 )
 
-// dedupe remembers the requests an owner is serving or has served, by
-// request id, until their deadline: a repeated id is answered with the
-// first one's result instead of being sent again. Past its deadline a
-// request is dropped unread anyway, so its entry is no longer needed. The
-// number of entries is bounded; when full, new requests are refused (with
-// nothing sent) rather than forgetting an entry early. Not safe for
-// concurrent use: the Router locks it.
+// dedupe remembers the requests an owner is serving, and has served, by
+// request id: a repeated id is answered with the first one's result
+// instead of being sent again. A served request is remembered for
+// dedupeWindow, or until its deadline if that is sooner (past its deadline
+// a request is dropped unread anyway). Repeats come from the network
+// path, within milliseconds; a sender retries an id only after an answer
+// that nothing was sent, which forgets it at once. The number of entries
+// is bounded; when full, new requests are refused (with nothing sent)
+// rather than forgetting an entry early. Not safe for concurrent use: the
+// Router locks it.
 type dedupe struct {
 	max  int
 	byID map[string]*entry
 	heap entryHeap // by deadline
 }
 
+// dedupeWindow is how long a served request id is remembered at most.
+const dedupeWindow = 2 * time.Second
+
 type entry struct {
 	id       string
-	deadline time.Time
+	deadline time.Time     // the request's; once finished, when to forget it
 	done     chan struct{} // closed by finish
 	reply    *nats.Msg     // the answer (headers only); valid once done is closed
 	index    int           // in heap
@@ -58,10 +64,15 @@ func (d *dedupe) finish(e *entry, reply *nats.Msg, keep bool, now time.Time) {
 	close(e.done)
 	if !keep || !now.Before(e.deadline) {
 		d.remove(e)
+		return
+	}
+	if until := now.Add(dedupeWindow); until.Before(e.deadline) {
+		e.deadline = until
+		heap.Fix(&d.heap, e.index)
 	}
 }
 
-// expire forgets finished entries whose deadline has passed.
+// expire forgets finished entries whose time has passed.
 func (d *dedupe) expire(now time.Time) {
 	for len(d.heap) > 0 {
 		e := d.heap[0]

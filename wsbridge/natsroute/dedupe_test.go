@@ -56,3 +56,18 @@ func TestDedupeFinishAfterDeadline(t *testing.T) {
 		t.Errorf("len %d after finishing past the deadline, want 0", d.len())
 	}
 }
+
+// A served request is remembered for dedupeWindow when its deadline is
+// further away, so that long deadlines do not fill the cache.
+func TestDedupeWindow(t *testing.T) {
+	t0 := time.Unix(1000, 0)
+	d := newDedupe(1)
+	a, _ := d.begin("a", t0.Add(time.Hour), t0)
+	d.finish(a, newReply(statusOK, ""), true, t0)
+	if e, first := d.begin("a", t0.Add(time.Hour), t0.Add(dedupeWindow-time.Millisecond)); e != a || first {
+		t.Fatalf("repeat within the window = %v, %v; want the first entry", e, first)
+	}
+	if e, first := d.begin("b", t0.Add(time.Hour), t0.Add(dedupeWindow)); e == nil || !first {
+		t.Fatalf("begin(b) after the window = %v, %v; want a new entry", e, first)
+	}
+}

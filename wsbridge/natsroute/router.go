@@ -59,9 +59,10 @@ type Options struct {
 	// RetryDelay is how long a Send waits before its one retry after
 	// finding no page. Default DefaultRetryDelay.
 	RetryDelay time.Duration
-	// MaxInFlight bounds the requests this replica serves, and remembers
-	// until their deadline to drop repeats, at once; beyond it requests
-	// fail with wsbridge.ErrTooManyPending. Default DefaultMaxInFlight.
+	// MaxInFlight bounds the requests this replica serves at once plus
+	// those it served in the last 2 s (remembered by request id, so that a
+	// repeat is answered, not sent again); beyond it requests fail with
+	// wsbridge.ErrTooManyPending. Default DefaultMaxInFlight.
 	MaxInFlight int
 	// Logger receives routing events (never message content); nil
 	// discards them.
@@ -285,11 +286,21 @@ func (r *Router) announce(id string, key claimKey) {
 	}
 }
 
+// reannounceAfter are the delays, after each reconnect to NATS, at which
+// a replica announces its pages again: at once, then twice more, because
+// a restarted server may not have its routes to the others yet.
+var reannounceAfter = []time.Duration{0, time.Second, 5 * time.Second}
+
 // watch announces every page of this Hub again after each reconnect to
 // NATS: claims published while it was down were lost, and another replica
 // may have taken a page over meanwhile (see onClaim).
 func (r *Router) watch() {
 	defer r.wg.Done()
+	t := time.NewTimer(time.Hour)
+	t.Stop()
+	defer t.Stop()
+	var next []time.Duration // the rest of reannounceAfter
+	var last time.Duration
 	for {
 		select {
 		case <-r.quit:
@@ -298,16 +309,29 @@ func (r *Router) watch() {
 			if !ok {
 				return
 			}
-			r.mu.Lock()
-			claims := make(map[string]claimKey, len(r.pages))
-			for id, o := range r.pages {
-				claims[id] = o.key
-			}
-			r.mu.Unlock()
-			for id, key := range claims {
-				r.announce(id, key)
-			}
+			next, last = reannounceAfter, 0
+		case <-t.C:
 		}
+		for len(next) > 0 && next[0] == last {
+			next = next[1:]
+			r.announceAll()
+		}
+		if len(next) > 0 {
+			t.Reset(next[0] - last)
+			last = next[0]
+		}
+	}
+}
+
+func (r *Router) announceAll() {
+	r.mu.Lock()
+	claims := make(map[string]claimKey, len(r.pages))
+	for id, o := range r.pages {
+		claims[id] = o.key
+	}
+	r.mu.Unlock()
+	for id, key := range claims {
+		r.announce(id, key)
 	}
 }
 
