@@ -85,7 +85,12 @@ func (r *roamingPage) run() {
 		r.mu.Lock()
 		r.cur = p
 		r.conns++
+		stop = r.stop
 		r.mu.Unlock()
+		if stop { // close ran while dialling
+			p.Close()
+			return
+		}
 		<-p.Done()
 		posted = p.PostedIDs()
 		if p.CloseStatus() == wsbridge.StatusReplaced {

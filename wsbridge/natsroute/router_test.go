@@ -341,8 +341,10 @@ func TestShutdownDrains(t *testing.T) {
 	for i := range errs {
 		wg.Go(func() { errs[i] = b.r.Sender("p").Send(ctx, assistant.NewText("drain-"+strconv.Itoa(i))) })
 	}
-	for len(host.Posts()) == 0 { // the first is posted, the second waits for its turn
-		time.Sleep(2 * time.Millisecond)
+	for deadline := time.Now().Add(10 * time.Second); len(host.Posts()) == 0; time.Sleep(2 * time.Millisecond) {
+		if time.Now().After(deadline) { // the first is posted, the second waits for its turn
+			t.Fatal("nothing posted in 10 s")
+		}
 	}
 	if err := a.r.Shutdown(ctx); err != nil {
 		t.Errorf("Shutdown = %v", err)
