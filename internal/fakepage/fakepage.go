@@ -57,6 +57,8 @@ type Options struct {
 	// Posted holds the message ids a previous socket of the same page load
 	// posted (a reconnect without reload); nil for a fresh page.
 	Posted map[uint64]bool
+	// Client, if not nil, dials the Hub (an in-memory network, say).
+	Client *http.Client
 }
 
 // Page is one connected fake page.
@@ -90,7 +92,7 @@ func Dial(ctx context.Context, u string, host *Host, o Options) (*Page, error) {
 	if pu.Scheme == "wss" {
 		origin = "https://" + pu.Host
 	}
-	ws, _, err := websocket.Dial(ctx, u, &websocket.DialOptions{HTTPHeader: http.Header{"Origin": {origin}}})
+	ws, _, err := websocket.Dial(ctx, u, &websocket.DialOptions{HTTPHeader: http.Header{"Origin": {origin}}, HTTPClient: o.Client})
 	if err != nil {
 		return nil, err
 	}

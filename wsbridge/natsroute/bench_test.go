@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"net/http"
 	"os"
 	"runtime"
 	"slices"
@@ -176,4 +177,111 @@ func heapInUse() uint64 {
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
 	return m.HeapInuse
+}
+
+// TestCostPerConnectedPage connects real pages: Go fake pages over an
+// in-memory network (net.Pipe, no file descriptors) to 3 replicas on 3
+// NATS servers, then sends one message to each page from a random replica.
+// It reports the heap and goroutines per connected page, for plain Hubs
+// and for routed ones: the difference is the routing. Both include the
+// fake pages' side of each connection. By default 150 pages; the issue's
+// figure:
+//
+//	NATSROUTE_COST_CONNECTED=20000 go test -run '^TestCostPerConnectedPage$' -v ./wsbridge/natsroute
+func TestCostPerConnectedPage(t *testing.T) {
+	n := 150
+	if v := os.Getenv("NATSROUTE_COST_CONNECTED"); v != "" {
+		var err error
+		if n, err = strconv.Atoi(v); err != nil || n < 3 || n > 30_000 {
+			t.Fatalf("NATSROUTE_COST_CONNECTED=%q: want 3..30000", v)
+		}
+	}
+	c := startCluster(t, 3)
+	for _, routed := range []bool{false, true} {
+		heap0, g0 := heapInUse(), runtime.NumGoroutine()
+		var hubs []*wsbridge.Hub
+		var senders []func(id string) assistant.Sender
+		var lns []*memListener
+		var stops []func()
+		for i := range 3 {
+			hubOpts := wsbridge.Options{InsecureSkipAuthentication: true, NoPacing: true, MaxConnections: n}
+			var hub *wsbridge.Hub
+			if routed {
+				rp := startReplica(t, c, i, "r"+strconv.Itoa(i), hubOpts, Options{})
+				hub = rp.r.Hub()
+				senders = append(senders, rp.r.Sender)
+				stops = append(stops, rp.kill)
+			} else {
+				hub = wsbridge.NewHub(hubOpts)
+				senders = append(senders, hub.Sender)
+				stops = append(stops, func() { hub.Close() })
+			}
+			ln := newMemListener()
+			mux := http.NewServeMux()
+			mux.Handle("/ws", hub)
+			srv := &http.Server{Handler: mux}
+			go srv.Serve(ln)
+			stops = append(stops, func() { srv.Close() })
+			hubs, lns = append(hubs, hub), append(lns, ln)
+		}
+		pages := make([]*fakepage.Page, n)
+		hosts := make([]*fakepage.Host, n)
+		var wg sync.WaitGroup
+		var next atomic.Int64
+		ctx := ctxT(t, 5*time.Minute)
+		for range 32 {
+			wg.Go(func() {
+				for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
+					hosts[i] = &fakepage.Host{}
+					u := fakepage.URL("http://replica"+strconv.Itoa(i%3), fmt.Sprintf("cost-%06d", i))
+					p, err := fakepage.Dial(ctx, u, hosts[i], fakepage.Options{Client: lns[i%3].client()})
+					if err != nil {
+						t.Errorf("dial page %d: %v", i, err)
+						return
+					}
+					pages[i] = p
+					if err := hubs[i%3].WaitConnected(ctx, fmt.Sprintf("cost-%06d", i)); err != nil {
+						t.Error(err)
+						return
+					}
+				}
+			})
+		}
+		wg.Wait()
+		if t.Failed() {
+			t.FailNow()
+		}
+		if routed {
+			for i := range n {
+				for s := range 3 {
+					c.waitInterest(s, fmt.Sprintf("cost-%06d", i))
+				}
+			}
+		}
+		heap1, g1 := heapInUse(), runtime.NumGoroutine()
+		kind := map[bool]string{false: "plain Hubs", true: "routed Hubs"}[routed]
+		t.Logf("%d pages connected to 3 %s: %.1f KiB of heap and %.1f goroutines per page (Hub and fake page sides)",
+			n, kind, float64(heap1-heap0)/float64(n)/1024, float64(g1-g0)/float64(n))
+
+		// Every page is reachable from every replica.
+		next.Store(0)
+		for range 32 {
+			wg.Go(func() {
+				rng := rand.New(rand.NewPCG(uint64(next.Load()), 4))
+				for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
+					from := rng.IntN(3)
+					if err := senders[from](fmt.Sprintf("cost-%06d", i)).Send(ctx, assistant.NewText("x")); err != nil && (routed || from == i%3) {
+						t.Errorf("Send to page %d from replica %d: %v", i, from, err)
+					}
+				}
+			})
+		}
+		wg.Wait()
+		for _, p := range pages {
+			p.Close()
+		}
+		for _, stop := range stops {
+			stop()
+		}
+	}
 }
