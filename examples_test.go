@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
+	"sync"
 
 	"github.com/Masterminds/semver/v3"
 	"github.com/google/go-cmp/cmp"
@@ -191,18 +191,31 @@ func ExampleForChannel() {
 }
 
 func ExampleRateLimited() {
-	transport := &assistanttest.Recorder{}
+	// A transport that takes its time: it holds the first message until
+	// the example lets it go.
+	inFlight, finish := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	transport := assistant.SenderFunc(func(ctx context.Context, m assistant.Message) error {
+		once.Do(func() { close(inFlight); <-finish })
+		return nil
+	})
 	// One RateLimited per component page, shared by every goroutine.
 	s := assistant.RateLimited(transport, assistant.NonBlocking())
-
 	ctx := context.Background()
-	fmt.Println(s.Send(ctx, assistant.NewText("first")))
+
+	first := make(chan error)
+	go func() { first <- s.Send(ctx, assistant.NewText("first")) }()
+	<-inFlight
+	// The first message is on its way: a non-blocking Send returns at
+	// once, saying how long to wait at least.
 	err := s.Send(ctx, assistant.NewText("second, right away"))
 	var rl *assistant.RateLimitedError
-	fmt.Println(errors.As(err, &rl), rl.Delay.Round(100*time.Millisecond))
+	fmt.Println(errors.As(err, &rl), errors.Is(err, assistant.ErrRateLimited), rl.Delay)
+	close(finish)
+	fmt.Println(<-first)
 	// Output:
+	// true true 1.25s
 	// <nil>
-	// true 1s
 }
 
 func ExampleSenderFunc() {

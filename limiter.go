@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"sync"
 	"time"
 
@@ -13,11 +14,17 @@ import (
 // DefaultInterval is the host's limit: one message per second.
 const DefaultInterval = time.Second
 
-// DefaultMargin is added to the interval by default. Delivery to the host
-// is not instant and not equally fast for every message (a page still
-// starting delays its first event), so sends spaced exactly 1 s apart can
-// reach the host 981 ms apart; the margin absorbs that jitter.
-const DefaultMargin = 10 * time.Millisecond
+// DefaultMargin is added to the interval by default, by RateLimited and
+// (through wsbridge.ScriptHandler) by the wsbridge page script: the one
+// definition for both transports. The host counts its one message per
+// second where its code sees them, and a busy host page dispatches a
+// message that arrived during a long task only when the task ends, and the
+// next one at once: the gap it sees shrinks by up to the task's length.
+// 250 ms is the smallest margin that kept every gap at or over 1000 ms, in
+// real Chromium with a cross-site component, at a host running long tasks
+// of up to 200 ms; docs/pacing.md has the measurements and what smaller
+// margins cost. Lower it with WithMargin only for a host known to be idle.
+const DefaultMargin = 250 * time.Millisecond
 
 // ErrRateLimited is matched (errors.Is) by the error a non-blocking
 // RateLimited Sender returns instead of waiting.
@@ -26,7 +33,11 @@ var ErrRateLimited = errors.New("assistant: rate limited")
 // RateLimitedError says how long to wait before the next send may go. It
 // matches [ErrRateLimited].
 type RateLimitedError struct {
-	Delay time.Duration // until the next free slot, at the time of the error
+	// Delay is the time until the next free slot, at the time of the
+	// error. While another send is in flight it is one whole interval plus
+	// margin: the next slot counts from that send's return, so the true
+	// wait is at least that.
+	Delay time.Duration
 }
 
 func (e *RateLimitedError) Error() string {
@@ -108,9 +119,19 @@ type limited struct {
 	lim         *rate.Limiter // only the turn holder takes tokens, when its send returns
 	nonBlocking bool
 
-	mu    sync.Mutex // guards busy and queue; never held while waiting
-	busy  bool
-	queue []chan struct{} // FIFO of callers waiting for the turn
+	mu   sync.Mutex // guards busy and the queue; never held while waiting
+	busy bool
+	// head and tail of the FIFO of callers waiting for the turn: an
+	// intrusive list, so a caller whose ctx ends leaves it in O(1).
+	head, tail *waiter
+}
+
+// waiter is one queued caller. ready is closed when the turn is handed to
+// it; queued is true while it is in the list (guarded by limited.mu).
+type waiter struct {
+	ready      chan struct{}
+	prev, next *waiter
+	queued     bool
 }
 
 func (l *limited) Send(ctx context.Context, m Message) error {
@@ -139,7 +160,7 @@ func (l *limited) Send(ctx context.Context, m Message) error {
 	defer l.release()
 	for {
 		now := time.Now()
-		if l.lim.TokensAt(now) >= 1 {
+		if l.free(now) {
 			break
 		}
 		d := l.delay(now)
@@ -179,20 +200,30 @@ func (l *limited) delay(now time.Time) time.Duration {
 	if !(secs < maxDelay.Seconds()) { // also catches NaN and +Inf
 		return maxDelay
 	}
-	return max(time.Duration(secs*float64(time.Second)), time.Nanosecond)
+	// In whole microseconds, rounded up but for float noise (1.25 s slots
+	// make 850 ms come out as 849.999999 ms), so that waiting the delay
+	// reaches the slot.
+	return max(time.Duration(math.Ceil(secs*1e6-1e-3))*time.Microsecond, time.Microsecond)
 }
+
+// free reports whether a slot is free at now, allowing for float noise in
+// the bucket (see send).
+func (l *limited) free(now time.Time) bool { return l.lim.TokensAt(now) >= 1-1e-9 }
 
 // maxDelay caps computed delays, so absurdly slow rates cannot overflow.
 const maxDelay = 100 * 365 * 24 * time.Hour
 
 func (l *limited) sendNow(ctx context.Context, m Message) error {
 	l.mu.Lock()
+	now := time.Now()
 	if l.busy {
 		l.mu.Unlock()
-		return &RateLimitedError{Delay: l.delay(time.Now())}
+		// The send in flight takes its slot when it returns, so the next
+		// one is at least a whole period away (plus whatever is left of
+		// that send, which nobody knows yet).
+		return &RateLimitedError{Delay: max(l.delay(now), l.period())}
 	}
-	now := time.Now()
-	if l.lim.TokensAt(now) < 1 {
+	if !l.free(now) {
 		l.mu.Unlock()
 		return &RateLimitedError{Delay: l.delay(now)}
 	}
@@ -200,6 +231,15 @@ func (l *limited) sendNow(ctx context.Context, m Message) error {
 	l.mu.Unlock()
 	defer l.release()
 	return l.send(ctx, m)
+}
+
+// period returns the time one slot takes: the interval plus the margin.
+func (l *limited) period() time.Duration {
+	secs := 1 / float64(l.lim.Limit())
+	if !(secs < maxDelay.Seconds()) {
+		return maxDelay
+	}
+	return time.Duration(secs * float64(time.Second))
 }
 
 // acquire waits for the turn, first come first served. Waiters queue on
@@ -212,20 +252,23 @@ func (l *limited) acquire(ctx context.Context) error {
 		l.mu.Unlock()
 		return nil
 	}
-	ready := make(chan struct{})
-	l.queue = append(l.queue, ready)
+	w := &waiter{ready: make(chan struct{}), prev: l.tail, queued: true}
+	if l.tail != nil {
+		l.tail.next = w
+	} else {
+		l.head = w
+	}
+	l.tail = w
 	l.mu.Unlock()
 	select {
-	case <-ready:
+	case <-w.ready:
 		return nil
 	case <-ctx.Done():
 		l.mu.Lock()
-		for i, c := range l.queue {
-			if c == ready {
-				l.queue = append(l.queue[:i], l.queue[i+1:]...)
-				l.mu.Unlock()
-				return ctx.Err()
-			}
+		if w.queued {
+			l.unlink(w)
+			l.mu.Unlock()
+			return ctx.Err()
 		}
 		l.mu.Unlock()
 		// The turn was handed to us as ctx ended: pass it on.
@@ -234,15 +277,30 @@ func (l *limited) acquire(ctx context.Context) error {
 	}
 }
 
+// unlink removes w from the queue; l.mu must be held.
+func (l *limited) unlink(w *waiter) {
+	if w.prev != nil {
+		w.prev.next = w.next
+	} else {
+		l.head = w.next
+	}
+	if w.next != nil {
+		w.next.prev = w.prev
+	} else {
+		l.tail = w.prev
+	}
+	w.prev, w.next, w.queued = nil, nil, false
+}
+
+// release hands the turn to the first waiter, or frees it.
 func (l *limited) release() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if len(l.queue) == 0 {
+	w := l.head
+	if w == nil {
 		l.busy = false
 		return
 	}
-	next := l.queue[0]
-	l.queue[0] = nil
-	l.queue = l.queue[1:]
-	close(next)
+	l.unlink(w)
+	close(w.ready)
 }

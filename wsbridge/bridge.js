@@ -8,7 +8,7 @@
 //         data-id="conv-1"                           page id, sent as ?id=
 //         data-target-origin="https://workspace.example"  the host's origin; "*" only if you mean it
 //         data-token="…"                             optional, sent as ?token=
-//         data-interval-ms="1100"></script>          optional spacing, >= 1000 (default 1100)
+//         data-interval-ms="1500"></script>          optional spacing, >= 1000 (default: DEFAULT_INTERVAL_MS below)
 //
 // Protocol (JSON text frames): server {"op":"msg","id":N,"data":S} and
 // {"op":"pong"}; page {"op":"ack","id":N}, {"op":"ping"} and
@@ -26,7 +26,12 @@
 
   var attr = function (n) { return script.getAttribute("data-" + n); };
   var id = attr("id"), token = attr("token"), target = attr("target-origin");
-  var interval = Math.max(1000, Number(attr("interval-ms")) || 1100);
+  // The default spacing, in ms: wsbridge.ScriptHandler fills in
+  // assistant.DefaultInterval + assistant.DefaultMargin, the one definition
+  // (docs/pacing.md has the trade-off).
+  var DEFAULT_INTERVAL_MS = Number("{{DEFAULT_INTERVAL_MS}}");
+  if (!(DEFAULT_INTERVAL_MS >= 1000)) return fail("serve bridge.js with wsbridge.ScriptHandler, which fills in its default interval");
+  var interval = Math.max(1000, Number(attr("interval-ms")) || DEFAULT_INTERVAL_MS);
   var PING_MS = 20000, DEAD_MS = 50000, MAX_BACKOFF_MS = 30000, REMEMBER = 1024;
   // MAX_MESSAGE is wsbridge.MaxMessageSize (a Go test pins it). A frame
   // carries the message JSON-escaped: at most 6 UTF-16 units per byte.

@@ -90,15 +90,16 @@
 //
 // # Pacing
 //
-// The bridge posts messages at least data-interval-ms apart (default 1100,
-// never less than 1000) measured with performance.now() in the page, so
-// network jitter cannot bring two messages closer at the host than that.
-// The 100 ms margin is for the browser's own delivery of postMessage from
-// the component's process to the host's, which is not instant either: on a
-// loaded 2-core machine, with the page posting 1010 ms apart, the host was
-// seen to receive two messages 924 ms apart. The bridge counts its own
-// start as a post, so the first message after a page (re)load waits up to
-// one interval.
+// The bridge posts messages at least data-interval-ms apart (by default
+// assistant.DefaultInterval + assistant.DefaultMargin, which ScriptHandler
+// writes into the script; never less than 1000) measured with
+// performance.now() in the page, so network jitter cannot bring two
+// messages closer at the host than that. The margin is for the host page:
+// one busy with a long task dispatches a message that arrived meanwhile
+// only when the task ends, and the next one at once. docs/pacing.md has
+// the measurements; lower data-interval-ms only for a host known to be
+// idle. The bridge counts its own start as a post, so the first message
+// after a page (re)load waits up to one interval.
 //
 // The Hub paces too, so that Sends wait their turn in Go rather than queue
 // in the page against Options.AckTimeout and MaxPending: while a page is

@@ -8,11 +8,23 @@ import (
 	_ "embed"
 	"encoding/hex"
 	"net/http"
+	"strconv"
 	"time"
+
+	"github.com/imworkspace/assistant"
 )
 
 //go:embed bridge.js
-var script []byte // read-only
+var rawScript []byte
+
+// script is bridge.js as served: its default interval filled in from
+// assistant.DefaultInterval + assistant.DefaultMargin, so both transports
+// pace by one definition. Read-only.
+var script = bytes.Replace(rawScript, []byte(intervalPlaceholder),
+	strconv.AppendInt(nil, (assistant.DefaultInterval+assistant.DefaultMargin).Milliseconds(), 10), 1)
+
+// intervalPlaceholder is where bridge.js takes its default interval, in ms.
+const intervalPlaceholder = "{{DEFAULT_INTERVAL_MS}}"
 
 // ScriptHandler returns an http.Handler serving the bridge script
 // (bridge.js, embedded in this package) to GET and HEAD requests, with an

@@ -54,6 +54,46 @@
     location.assign(u.toString());
   });
 
+  // Busy host: a heavy workspace page runs long tasks, a random 0-N ms
+  // every 150-400 ms, N picked in the page (or ?busy=N). A message that
+  // arrives during a task is dispatched when it ends and the next one at
+  // once, so this page sees them closer than they were sent; the spacing
+  // check judges what it sees, so such arrivals are flagged too fast.
+  const busySel = document.getElementById('busy');
+  const busyStat = document.getElementById('busy-stat');
+  let busyMax = 0, busyMs = 0, busyTasks = 0, busySince = performance.now();
+  function setBusy(v) {
+    busyMax = Math.min(Math.max(Number(v) || 0, 0), 5000);
+    busyMs = 0;
+    busyTasks = 0;
+    busySince = performance.now();
+    busyStat.textContent = '';
+  }
+  const busyParam = new URL(location.href).searchParams.get('busy');
+  if (busyParam !== null) {
+    if (![...busySel.options].some((o) => o.value === busyParam)) busySel.append(new Option('long tasks up to ' + busyParam + ' ms', busyParam));
+    busySel.value = busyParam;
+  }
+  setBusy(busySel.value);
+  busySel.addEventListener('change', () => {
+    setBusy(busySel.value);
+    const u = new URL(location.href);
+    if (busyMax > 0) u.searchParams.set('busy', String(busyMax)); else u.searchParams.delete('busy');
+    history.replaceState(null, '', u.toString());
+  });
+  function longTask() {
+    if (busyMax > 0) {
+      const t0 = performance.now();
+      const end = t0 + Math.random() * busyMax;
+      while (performance.now() < end) { /* busy, as a heavy page is */ }
+      busyMs += performance.now() - t0;
+      busyTasks++;
+      busyStat.textContent = busyTasks + ' long tasks, busy ' + Math.round(100 * busyMs / (performance.now() - busySince)) + '% of the time';
+    }
+    setTimeout(longTask, 150 + Math.random() * 250);
+  }
+  setTimeout(longTask, 150 + Math.random() * 250);
+
   // Arrival time of the previous message that counts for spacing (the
   // server says which do).
   let prev = null;

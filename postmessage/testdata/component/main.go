@@ -7,7 +7,8 @@
 // options, as fast as Send returns, and reports what Send returned.
 //
 // Query parameters: origin (the Sender's target origin), host (the origin
-// "start" must come from), n (how many messages).
+// "start" must come from), n (how many messages), margin (optional: the
+// limiter's margin in ms instead of the default; the pacing lab varies it).
 package main
 
 import (
@@ -32,7 +33,11 @@ func main() {
 		report(map[string]any{"event": "error", "error": err.Error()})
 		return
 	}
-	s := assistant.RateLimited(pm)
+	var opts []assistant.LimitOption
+	if ms, err := strconv.Atoi(q.Call("get", "margin").String()); err == nil {
+		opts = append(opts, assistant.WithMargin(time.Duration(ms)*time.Millisecond))
+	}
+	s := assistant.RateLimited(pm, opts...)
 
 	start := make(chan struct{}, 1)
 	onMessage := js.FuncOf(func(this js.Value, args []js.Value) any {
@@ -58,7 +63,7 @@ func main() {
 	report(map[string]any{"event": "ready"})
 	<-start
 
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(n)*2*time.Second+time.Minute)
 	defer cancel()
 	perf := g.Get("performance")
 	var errs, sent []any

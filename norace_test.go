@@ -1,0 +1,5 @@
+//go:build !race
+
+package assistant_test
+
+const raceEnabled = false
