@@ -22,13 +22,13 @@
 //
 // When a page reconnects to another replica, the new owner subscribes and
 // then announces a claim; a replica still holding an older connection for
-// that id closes it with wsbridge.StatusReplaced, as a Hub does locally. A
-// replica hearing a claim older than its own connection answers with its
-// own claim, and each replica announces its pages again after reconnecting
-// to NATS, so a lost claim is made up for once NATS is back.
+// that id closes it with wsbridge.StatusReplaced, as a Hub does locally.
 // Sends in flight there fail with wsbridge.ErrDisconnected or complete
 // once; both owners may briefly be subscribed, but a queue subscription
-// hands each request to one of them only.
+// hands each request to one of them only. A replica hearing a claim older
+// than its own connection answers with its own claim, and each replica
+// announces its pages again after reconnecting to NATS, so a lost claim is
+// made up for once NATS is back.
 //
 // # What is not promised
 //
