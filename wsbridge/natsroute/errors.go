@@ -6,8 +6,8 @@ import "errors"
 
 // Errors returned by a Router's Senders, besides the wsbridge errors the
 // page's replica reports (wsbridge.ErrNotConnected, ErrDisconnected,
-// ErrAckTimeout, ErrTooManyPending, ErrClosed: same meanings as locally).
-// Match them with errors.Is.
+// ErrAckTimeout, ErrTooManyPending, ErrRefused, ErrTooLarge: same meanings
+// as locally; see Router.Sender). Match them with errors.Is.
 var (
 	// ErrTimeout: the Send's context ended (deadline or cancel) before the
 	// page's replica answered. It is AMBIGUOUS: the message may have
