@@ -27,10 +27,13 @@ type post struct {
 	at   time.Time
 }
 
-func (h *fakeHost) post(data string) {
+// post records data and returns the time the host saw it.
+func (h *fakeHost) post(data string) time.Time {
 	h.mu.Lock()
-	h.posts = append(h.posts, post{data, time.Now()})
-	h.mu.Unlock()
+	defer h.mu.Unlock()
+	at := time.Now()
+	h.posts = append(h.posts, post{data, at})
+	return at
 }
 
 func (h *fakeHost) wire() [][]byte {
@@ -154,8 +157,9 @@ func (p *fakePage) deliver(f msgFrame) {
 		if wait := time.Until(p.lastPost.Add(p.interval)); wait > 0 {
 			time.Sleep(wait)
 		}
-		p.lastPost = time.Now()
-		p.host.post(f.Data)
+		// Space from the time the host saw the previous post, the
+		// time the tests measure gaps with.
+		p.lastPost = p.host.post(f.Data)
 		p.posted[f.ID] = true
 	}
 	p.mu.Unlock()
