@@ -5,6 +5,7 @@ package wsbridge_test
 import (
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -55,8 +56,13 @@ func Example() {
 			if err != nil {
 				return
 			}
-			fmt.Printf("page got %s\n", frame)
-			page.Write(ctx, websocket.MessageText, []byte(`{"op":"ack","id":1}`)) // after posting it
+			var f struct {
+				ID   uint64 `json:"id"`
+				Data string `json:"data"`
+			}
+			json.Unmarshal(frame, &f)
+			fmt.Printf("page got message %s\n", f.Data)
+			page.Write(ctx, websocket.MessageText, fmt.Appendf(nil, `{"op":"ack","id":%d}`, f.ID)) // after posting it
 		}
 	}()
 
@@ -68,7 +74,7 @@ func Example() {
 	err = s.Send(ctx, assistant.NewText("Your order has shipped."))
 	fmt.Println("Send:", err)
 	// Output:
-	// page got {"op":"msg","id":1,"data":"{\"method\":\"sendMsg\",\"type\":\"text\",\"content\":\"Your order has shipped.\"}"}
+	// page got message {"method":"sendMsg","type":"text","content":"Your order has shipped."}
 	// Send: <nil>
 }
 

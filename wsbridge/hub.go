@@ -140,7 +140,7 @@ type Hub struct {
 	accept websocket.AcceptOptions
 	log    *slog.Logger
 
-	nextID    atomic.Uint64 // message ids, unique per Hub, never reused
+	nextID    atomic.Uint64 // message ids, unique per Hub, never reused; see firstMessageID
 	nextConn  atomic.Uint64 // connection numbers, likewise
 	wg        sync.WaitGroup
 	active    atomic.Int64  // Sends past the lookup; incremented only under mu while !closed
@@ -193,7 +193,7 @@ func NewHub(opts Options) *Hub {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Hub{
+	h := &Hub{
 		opts:    opts,
 		accept:  websocket.AcceptOptions{OriginPatterns: append([]string(nil), opts.OriginPatterns...)}, // checkOrigin agrees
 		log:     log,
@@ -202,6 +202,8 @@ func NewHub(opts Options) *Hub {
 		pages:   make(map[string]*conn),
 		waiting: make(map[string]*connectWaits),
 	}
+	h.nextID.Store(firstMessageID())
+	return h
 }
 
 // ServeHTTP upgrades a page's request to a WebSocket and serves it until

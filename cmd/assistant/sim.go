@@ -29,7 +29,7 @@ import (
 //go:embed web
 var webFS embed.FS
 
-const simUsage = `usage: assistant sim [--addr HOST:PORT] [--component URL]
+const simUsage = `usage: assistant sim [--addr HOST:PORT] [--component URL] [--replicas N]
 
 Runs a local customer-service workspace: open the printed URL. It frames a
 component from a second local site (localhost for a workspace on 127.0.0.1:
@@ -40,7 +40,9 @@ as the customer sees them and logs refused ones with the rule they break.
 Without --component it frames the Go WebAssembly example
 (examples/wasm-component), built with the local Go toolchain. The page's
 "wsbridge" demo frames a bridge page instead and sends through a Go
-wsbridge.Hub from a form. Ctrl-C stops it.
+wsbridge.Hub from a form; with --replicas 2 the Go service runs as two
+replicas joined by an embedded NATS server (wsbridge/natsroute): the page's
+socket is on replica B, the form sends from replica A. Ctrl-C stops it.
 
 Flags:
 `
@@ -52,6 +54,7 @@ func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&cfg.Addr, "addr", "127.0.0.1:8800", "serve the workspace page on `HOST:PORT`")
 	fs.StringVar(&cfg.ComponentAddr, "component-addr", "", "serve the default component on `HOST:PORT` (default: the --addr host, any free port)")
 	fs.StringVar(&cfg.Component, "component", "", "frame the component page at `URL` instead of the default one")
+	fs.IntVar(&cfg.Replicas, "replicas", 1, "run the wsbridge demo's Go service as `N` replicas (1 or 2); with 2 they route through an embedded NATS server")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), simUsage)
 		fs.PrintDefaults()
@@ -62,6 +65,10 @@ func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if len(pos) > 0 {
 		fmt.Fprintf(stderr, "assistant sim: unexpected argument %q\n", pos[0])
+		return exitUsage
+	}
+	if cfg.Replicas != 1 && cfg.Replicas != 2 {
+		fmt.Fprintf(stderr, "assistant sim: --replicas %d: want 1 or 2\n", cfg.Replicas)
 		return exitUsage
 	}
 	cfg.Log = stderr
@@ -86,6 +93,7 @@ type simConfig struct {
 	Component     string    // the user's component page; "" frames the default one
 	ModuleDir     string    // source of the default component; "" finds it
 	CacheDir      string    // build output; "" uses the user cache dir
+	Replicas      int       // the wsbridge demo's service: 2 replicas routed through NATS, else one Hub
 	Log           io.Writer // build progress and errors
 }
 
@@ -102,7 +110,8 @@ type sim struct {
 	page       *template.Template
 	hub        *wsbridge.Hub // the wsbridge demo's Go service
 	signer     *wsbridge.TokenSigner
-	wsSender   assistant.Sender // hub.Sender(bridgePageID)
+	wsSender   assistant.Sender // hub.Sender(bridgePageID), or replica A's Sender
+	replicas   *wsReplicas      // with --replicas 2; hub is then replica B's
 }
 
 // newSim listens on both addresses; serve then runs the servers.
@@ -165,6 +174,16 @@ func newSim(ctx context.Context, cfg simConfig) (*sim, error) {
 		return nil, err
 	}
 	s.signer = signer
+	if cfg.Replicas == 2 {
+		if s.replicas, err = startWSReplicas(wsbridge.Options{Authenticate: signer.Verify}); err != nil {
+			hostLn.Close()
+			compLn.Close()
+			return nil, err
+		}
+		s.hub = s.replicas.b.Hub()
+		s.wsSender = s.replicas.a.Sender(bridgePageID) // paced by replica B's Hub
+		return s, nil
+	}
 	s.hub = wsbridge.NewHub(wsbridge.Options{Authenticate: signer.Verify})
 	s.wsSender = s.hub.Sender(bridgePageID) // paced per page by the Hub
 	return s, nil
@@ -247,7 +266,11 @@ func (s *sim) serve(ctx context.Context) error {
 	}
 	// Close the Hub first: http.Server.Shutdown does not wait for the
 	// hijacked WebSocket connections, the Hub does.
-	if e := s.hub.Close(); e != nil && err == nil {
+	closeHub := s.hub.Close
+	if s.replicas != nil {
+		closeHub = s.replicas.close
+	}
+	if e := closeHub(); e != nil && err == nil {
 		err = e
 	}
 	shutCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)

@@ -42,7 +42,9 @@ td { font-variant-numeric: tabular-nums; padding: 0; }
 </style>
 <h3 id="bridge-title">wsbridge demo component</h3>
 <p><code>bridge.js</code> keeps a WebSocket to the sim's Go <code>wsbridge.Hub</code> and posts what it sends;
-the form calls <code>hub.Sender("{{.ID}}").Send</code>, paced per page by the Hub.</p>
+{{if .Replicas}}that Hub is replica B's, and the form calls replica A's <code>router.Sender("{{.ID}}").Send</code>,
+which reaches it through NATS (<code>wsbridge/natsroute</code>) and is paced by B's Hub.{{else}}the form calls
+<code>hub.Sender("{{.ID}}").Send</code>, paced per page by the Hub.{{end}}</p>
 <table id="hub-stats"><tbody>
 <tr><th>Hub: pages</th><td><span id="stat-pages">…</span> · in flight <span id="stat-inflight">…</span></td></tr>
 <tr><th>sends</th><td id="stat-sends">…</td></tr>
@@ -86,7 +88,8 @@ func (s *sim) serveBridgePage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	bridgePage.Execute(w, map[string]string{"ID": bridgePageID, "Origin": origin, "Token": s.signer.Sign(bridgePageID, bridgeTokenTTL)})
+	bridgePage.Execute(w, map[string]any{"ID": bridgePageID, "Origin": origin, "Token": s.signer.Sign(bridgePageID, bridgeTokenTTL),
+		"Replicas": s.replicas != nil})
 }
 
 // wsSendRequest is the workspace form's request: one wire string.
@@ -101,6 +104,9 @@ type wsSendResult struct {
 	Error string `json:"error,omitempty"`
 	// NotConnected reports that no bridge page is connected (yet).
 	NotConnected bool `json:"notConnected,omitempty"`
+	// Route, with --replicas 2, says which replica sent and which one
+	// holds the page.
+	Route string `json:"route,omitempty"`
 }
 
 func (s *sim) serveWSSend(w http.ResponseWriter, r *http.Request) {
@@ -123,6 +129,9 @@ func (s *sim) serveWSSend(w http.ResponseWriter, r *http.Request) {
 		res.NotConnected = errors.Is(err, wsbridge.ErrNotConnected)
 	} else {
 		res.OK = true
+	}
+	if s.replicas != nil {
+		res.Route = s.replicas.route(bridgePageID)
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")

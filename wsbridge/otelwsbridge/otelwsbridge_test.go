@@ -4,6 +4,7 @@ package otelwsbridge_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http/httptest"
 	"strings"
@@ -166,10 +167,13 @@ func TestWithHub(t *testing.T) {
 	}
 	go func() {
 		for {
-			if _, _, err := page.Read(ctx); err != nil {
+			_, frame, err := page.Read(ctx)
+			if err != nil {
 				return
 			}
-			page.Write(ctx, websocket.MessageText, []byte(`{"op":"ack","id":1}`))
+			var f struct{ ID uint64 }
+			json.Unmarshal(frame, &f) // message ids start at a random point
+			page.Write(ctx, websocket.MessageText, fmt.Appendf(nil, `{"op":"ack","id":%d}`, f.ID))
 		}
 	}()
 	if err := hub.WaitConnected(ctx, "conv-1"); err != nil {

@@ -313,7 +313,7 @@
         if (!res.ok) throw new Error(res.status + ' ' + (await res.text()));
         const r = await res.json();
         status.className = r.ok ? 'ok' : 'bad';
-        status.textContent = r.ok ? 'sent: the bridge page posted it and acknowledged' : r.error;
+        status.textContent = (r.ok ? 'sent: the bridge page posted it and acknowledged' : r.error) + (r.route ? ' (' + r.route + ')' : '');
       } catch (e) {
         status.className = 'bad';
         status.textContent = 'the sim server did not answer: ' + e.message;

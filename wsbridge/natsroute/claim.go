@@ -1,0 +1,90 @@
+//go:build !js
+
+package natsroute
+
+import (
+	"cmp"
+	"encoding/json"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/imworkspace/assistant/wsbridge"
+)
+
+// A claim announces on P.claim that a replica now holds a page. Every
+// replica hears it; one holding an older connection for that id closes it
+// with wsbridge.StatusReplaced (Hub.Replace), the cluster-wide form of a
+// local reconnect taking over.
+//
+// "Older" is by claimKey: a hybrid logical clock time, then the replica
+// name, then the Hub's connection number. The clock is the wall clock,
+// except that it never runs behind a claim this replica has heard: a page
+// that moves to another replica after its claim was heard there always
+// gets the greater key, whatever the clocks' skew. Two connects that no
+// replica saw in order (two tabs connecting to two replicas at once) are
+// ordered the same way everywhere, so exactly one of them survives.
+type claim struct {
+	ID      string `json:"id"`
+	Replica string `json:"replica"`
+	T       int64  `json:"t"` // hybrid logical clock, Unix ns
+	Conn    uint64 `json:"conn"`
+}
+
+type claimKey struct {
+	t       int64
+	replica string
+	conn    uint64
+}
+
+func (a claimKey) compare(b claimKey) int {
+	if c := cmp.Compare(a.t, b.t); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.replica, b.replica); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.conn, b.conn)
+}
+
+func (c claim) key() claimKey { return claimKey{c.T, c.Replica, c.Conn} }
+
+func parseClaim(data []byte) (claim, error) {
+	var c claim
+	if len(data) > 1024 {
+		return c, errors.New("claim too large")
+	}
+	if err := json.Unmarshal(data, &c); err != nil {
+		return c, err
+	}
+	if c.ID == "" || len(c.ID) > wsbridge.MaxIDLen || c.Replica == "" || len(c.Replica) > maxReplicaLen || c.T <= 0 {
+		return c, errors.New("claim with a bad field")
+	}
+	return c, nil
+}
+
+// hlc is a hybrid logical clock: wall-clock nanoseconds that never go back
+// and never fall behind an observed time. Safe for concurrent use.
+type hlc struct {
+	mu   sync.Mutex
+	last int64
+	now  func() time.Time
+}
+
+// stamp returns a time greater than every time stamped or observed before.
+func (c *hlc) stamp() int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	t := c.now().UnixNano()
+	if t <= c.last {
+		t = c.last + 1
+	}
+	c.last = t
+	return t
+}
+
+func (c *hlc) observe(t int64) {
+	c.mu.Lock()
+	c.last = max(c.last, t)
+	c.mu.Unlock()
+}
