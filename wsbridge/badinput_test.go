@@ -217,7 +217,7 @@ func TestSlowPageDoesNotBlockOthers(t *testing.T) {
 		if err := fast.Send(ctx, assistant.NewText("fast")); err != nil {
 			t.Fatalf("fast Send %d: %v", i, err)
 		}
-		if d := time.Since(start); d > 200*time.Millisecond {
+		if d := time.Since(start); d > time.Second { // generous: -race on a loaded 2-core VM
 			t.Errorf("fast Send %d took %v while the slow page was stuck", i, d)
 		}
 		time.Sleep(20 * time.Millisecond)
