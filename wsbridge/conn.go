@@ -233,6 +233,7 @@ func (c *conn) kill(code websocket.StatusCode, reason string, cause error) bool 
 		c.hub.logDisconnect(info)
 		c.hub.hookDisconnect(info)
 		close(c.disconnected)
+		c.hub.disconnected(c)
 		if len(reason) > 120 { // a close reason must fit in a control frame, as UTF-8
 			reason = strings.ToValidUTF8(reason[:120], "")
 		}

@@ -156,6 +156,7 @@ type Hub struct {
 	done    chan struct{}            // closed when closed is set
 	conns   int                      // ServeHTTP calls past admission, bounded by MaxConnections
 	pages   map[string]*conn         // registered connections by page id
+	leaving map[string]*conn         // by page id: the last unregistered connection, until its Disconnect hooks returned
 	waiting map[string]*connectWaits // WaitConnected calls by page id
 
 	testHookKilled func() // if set, run by kill just after it marked its conn dead
@@ -200,6 +201,7 @@ func NewHub(opts Options) *Hub {
 		done:    make(chan struct{}),
 		drained: make(chan struct{}),
 		pages:   make(map[string]*conn),
+		leaving: make(map[string]*conn),
 		waiting: make(map[string]*connectWaits),
 	}
 	h.nextID.Store(firstMessageID())
@@ -267,6 +269,9 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	old := h.pages[id]
+	if old == nil {
+		old = h.leaving[id] // ended by itself; its Disconnect hooks may still run
+	}
 	h.pages[id] = c
 	if w := h.waiting[id]; w != nil {
 		close(w.ch)
@@ -274,8 +279,8 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	h.mu.Unlock()
 	if old != nil {
-		old.kill(StatusReplaced, "replaced", ErrReplaced)
-		<-old.disconnected // keep hook order per id: old Disconnect, then new Connect
+		old.kill(StatusReplaced, "replaced", ErrReplaced) // no effect if it is already dead
+		<-old.disconnected                                // keep hook order per id: old Disconnect, then new Connect
 	}
 	info := ConnectInfo{ID: id, Conn: c.num, RemoteAddr: r.RemoteAddr, Time: time.Now()}
 	h.logConnect(info)
@@ -494,6 +499,16 @@ func (h *Hub) unregister(c *conn) {
 	h.mu.Lock()
 	if h.pages[c.id] == c {
 		delete(h.pages, c.id)
+		h.leaving[c.id] = c // a newer connection's Connect waits for c's Disconnect
+	}
+	h.mu.Unlock()
+}
+
+// disconnected forgets c once its Disconnect hooks returned.
+func (h *Hub) disconnected(c *conn) {
+	h.mu.Lock()
+	if h.leaving[c.id] == c {
+		delete(h.leaving, c.id)
 	}
 	h.mu.Unlock()
 }
