@@ -83,8 +83,20 @@ func (c *hlc) stamp() int64 {
 	return t
 }
 
-func (c *hlc) observe(t int64) {
+// maxClaimSkew is how far ahead of this replica's wall clock an observed
+// time may be. A time further ahead (a broken clock, a hostile peer) is
+// not observed: at math.MaxInt64 the next stamp would overflow, and any
+// such time would hold every later stamp far ahead of the wall clock.
+const maxClaimSkew = time.Hour
+
+// observe moves the clock up to t, and reports false (doing nothing) if t
+// is more than maxClaimSkew ahead of the wall clock.
+func (c *hlc) observe(t int64) bool {
 	c.mu.Lock()
+	defer c.mu.Unlock()
+	if t > c.now().Add(maxClaimSkew).UnixNano() {
+		return false
+	}
 	c.last = max(c.last, t)
-	c.mu.Unlock()
+	return true
 }

@@ -38,5 +38,6 @@
 // is ambiguous. Claims travel over NATS: while NATS is down (or in the
 // moments before a new replica's claim subscription has reached every
 // server), a page that reconnects to another replica does not close its
-// older connection yet.
+// older connection yet. A claim stamped more than an hour ahead of the
+// hearing replica's clock is ignored, so keep the replicas' clocks in sync.
 package natsroute

@@ -360,7 +360,10 @@ func (r *Router) onClaim(m *nats.Msg) {
 	if c.Replica == r.opts.Replica {
 		return
 	}
-	r.clock.observe(c.T)
+	if !r.clock.observe(c.T) {
+		r.log.Warn("natsroute: claim from a clock too far ahead, ignored", "replica", c.Replica)
+		return
+	}
 	r.mu.Lock()
 	o := r.pages[c.ID]
 	if o == nil {
