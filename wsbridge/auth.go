@@ -66,21 +66,29 @@ func (h *Hub) hostAllowed(host string) bool {
 		return true
 	}
 	host = strings.ToLower(host)
-	name := host
+	name := unbracket(host)
 	if n, _, err := net.SplitHostPort(host); err == nil {
 		name = n
 	}
 	for _, p := range h.opts.AllowedHosts {
 		p = strings.ToLower(p)
-		if ok, _ := path.Match(p, host); ok {
+		if ok, _ := path.Match(globLiteral(p), host); ok {
 			return true
 		}
-		if ok, _ := path.Match(strings.TrimSuffix(strings.TrimPrefix(p, "["), "]"), name); ok {
+		if ok, _ := path.Match(globLiteral(unbracket(p)), name); ok {
 			return true
 		}
 	}
 	return false
 }
+
+func unbracket(s string) string { return strings.TrimSuffix(strings.TrimPrefix(s, "["), "]") }
+
+// globMeta escapes path.Match's metacharacters other than "*": the
+// brackets of an IPv6 address are not a character class.
+var globMeta = strings.NewReplacer(`\`, `\\`, "[", `\[`, "]", `\]`, "?", `\?`)
+
+func globLiteral(p string) string { return globMeta.Replace(p) }
 
 // checkOrigin is websocket.Accept's origin check, done before
 // Authenticate, and without its exception for a request with no Origin

@@ -62,7 +62,7 @@ type Options struct {
 	// AllowedHosts, if not empty, lists the Host header values the Hub
 	// answers (others get 421): names or IP addresses, with or without
 	// ":port" (without, any port matches), or patterns such as
-	// "*.example.com". Set it to the Hub's public names: against DNS
+	// "*.example.com" ("*" is the only wildcard). Set it to the Hub's public names: against DNS
 	// rebinding, a page on an attacker's name that resolves to the Hub
 	// has an Origin host equal to its Host, which the origin check allows.
 	AllowedHosts []string
@@ -279,8 +279,10 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	h.mu.Unlock()
 	if old != nil {
-		old.kill(StatusReplaced, "replaced", ErrReplaced) // no effect if it is already dead
-		<-old.disconnected                                // keep hook order per id: old Disconnect, then new Connect
+		// No effect if old is already dead; either way, keep the hook
+		// order per id: old Disconnect, then new Connect.
+		old.kill(StatusReplaced, "replaced", ErrReplaced)
+		<-old.disconnected
 	}
 	info := ConnectInfo{ID: id, Conn: c.num, RemoteAddr: r.RemoteAddr, Time: time.Now()}
 	h.logConnect(info)

@@ -63,3 +63,25 @@ func TestHookOrderReconnectDuringDisconnect(t *testing.T) {
 		t.Errorf("hook order (-want +got):\n%s", diff)
 	}
 }
+
+// AllowedHosts entries are names or IP addresses, with "*" as the only
+// wildcard: the brackets of an IPv6 address are not a character class.
+// "[::1]:8080" refused the Hub's own Host "[::1]:8080", and "[::1]"
+// accepted the Host "1".
+func TestAllowedHostsIPv6Literal(t *testing.T) {
+	h := NewHub(Options{AllowedHosts: []string{"[::1]:8080", "[fe80::2]"}})
+	for host, want := range map[string]bool{
+		"[::1]:8080":     true,
+		"[::1]:9000":     false,
+		"1:8080":         false,
+		"::8080":         false,
+		"[fe80::2]:1234": true,
+		"[fe80::2]":      true,
+		"2":              false,
+		"f":              false,
+	} {
+		if got := h.hostAllowed(host); got != want {
+			t.Errorf("hostAllowed(%q) = %v, want %v", host, got, want)
+		}
+	}
+}
