@@ -28,8 +28,8 @@ func TestHookOrderReconnectDuringDisconnect(t *testing.T) {
 	inDisconnect, release, connected2 := make(chan struct{}), make(chan struct{}), make(chan struct{})
 	var releaseOnce sync.Once
 	free := func() { releaseOnce.Do(func() { close(release) }) }
-	defer free() // before the Hub's cleanup, which waits for the hooks
-	var first uint64
+	defer free()    // before the Hub's cleanup, which waits for the hooks
+	const first = 1 // a new Hub's first connection number
 	hub, srv := newTestHub(t, Options{NoPacing: true, Hooks: []Hooks{{
 		Connect: func(i ConnectInfo) {
 			record(fmt.Sprintf("connect %d", i.Conn-first))
@@ -45,7 +45,6 @@ func TestHookOrderReconnectDuringDisconnect(t *testing.T) {
 			record(fmt.Sprintf("disconnect %d", i.Conn-first))
 		},
 	}}})
-	first = hub.nextConn.Load() + 1
 	p1 := connectPage(t, hub, srv, "a", &fakeHost{}, pageOpts{})
 	p1.close() // the page goes by itself: nothing replaces the connection
 	<-inDisconnect
