@@ -3,9 +3,16 @@
 package natsroute
 
 import (
+	"context"
+	"encoding/json"
+	"log/slog"
 	"math"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/imworkspace/assistant/internal/fakepage"
+	"github.com/imworkspace/assistant/wsbridge"
 )
 
 // One claim with an absurd time (a hostile peer on the NATS account, or a
@@ -22,4 +29,62 @@ func TestHLCIgnoresAbsurdFuture(t *testing.T) {
 			t.Errorf("after observing %d: stamp = %d, want in (0, now+24h]", ahead, s)
 		}
 	}
+}
+
+// blockOn is a slog handler that blocks the goroutine logging msg until
+// release is closed.
+type blockOn struct {
+	msg      string
+	entered  chan struct{}
+	release  chan struct{}
+	enterOne sync.Once
+}
+
+func (h *blockOn) Enabled(context.Context, slog.Level) bool { return true }
+func (h *blockOn) WithAttrs([]slog.Attr) slog.Handler       { return h }
+func (h *blockOn) WithGroup(string) slog.Handler            { return h }
+func (h *blockOn) Handle(_ context.Context, r slog.Record) error {
+	if r.Message == h.msg {
+		h.enterOne.Do(func() { close(h.entered) })
+		<-h.release
+	}
+	return nil
+}
+
+// The Router documents that Close stops the NATS callback goroutine of its
+// claim subscription; Unsubscribe does not wait for a callback already
+// running, which then went on using the Hub and the NATS connection
+// (announcing a claim) after Close returned.
+func TestCloseWaitsForClaimCallback(t *testing.T) {
+	c := startCluster(t, 1)
+	h := &blockOn{msg: "natsroute: page taken over by another replica", entered: make(chan struct{}), release: make(chan struct{})}
+	var releaseOnce sync.Once
+	free := func() { releaseOnce.Do(func() { close(h.release) }) }
+	defer free()
+	rp := startReplica(t, c, 0, "a", wsbridge.Options{}, Options{Logger: slog.New(h)})
+	rp.dial(t, "p", &fakepage.Host{}, fakepage.Options{})
+
+	// Another replica claims p with a greater key: the callback replaces
+	// the local connection, then logs (and blocks there).
+	data, _ := json.Marshal(claim{ID: "p", Replica: "z", T: time.Now().Add(time.Minute).UnixNano(), Conn: 1})
+	if err := c.connect(0, "peer").Publish(claimSubject(DefaultPrefix), data); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-h.entered:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the claim callback never ran")
+	}
+	closed := make(chan struct{})
+	go func() {
+		rp.r.Close()
+		close(closed)
+	}()
+	select {
+	case <-closed:
+		t.Error("Close returned while a claim callback was still running")
+	case <-time.After(200 * time.Millisecond):
+	}
+	free()
+	<-closed
 }

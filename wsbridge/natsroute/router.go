@@ -91,7 +91,7 @@ type Router struct {
 	claimSub *nats.Subscription
 	status   chan nats.Status // reconnects, to announce our pages again
 	quit     chan struct{}
-	wg       sync.WaitGroup // the dispatcher and request goroutines
+	wg       sync.WaitGroup // the dispatcher, request goroutines and running claim callbacks
 
 	mu      sync.Mutex
 	closed  bool
@@ -352,6 +352,15 @@ func (r *Router) onDisconnect(di wsbridge.DisconnectInfo) {
 // its own again, so that the older holder closes even if it missed the
 // first announcement (claims are not stored anywhere).
 func (r *Router) onClaim(m *nats.Msg) {
+	// Unsubscribe does not wait for a running callback: Close waits here.
+	r.mu.Lock()
+	if r.closed {
+		r.mu.Unlock()
+		return
+	}
+	r.wg.Add(1)
+	r.mu.Unlock()
+	defer r.wg.Done()
 	c, err := parseClaim(m.Data)
 	if err != nil {
 		r.log.Warn("natsroute: malformed claim", "err", err)
