@@ -5,12 +5,15 @@ package natsroute
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"math"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/imworkspace/assistant"
 	"github.com/imworkspace/assistant/internal/fakepage"
 	"github.com/imworkspace/assistant/wsbridge"
 )
@@ -87,4 +90,23 @@ func TestCloseWaitsForClaimCallback(t *testing.T) {
 	}
 	free()
 	<-closed
+}
+
+// An id no page can have (empty, or longer than wsbridge.MaxIDLen) is not
+// connected anywhere: Send says so at once, as a Hub does, and puts nothing
+// on NATS. A long id made a subject past the server's max control line,
+// and the server closed the replica's NATS connection: every
+// cross-replica Send failed until it reconnected.
+func TestSendImpossibleID(t *testing.T) {
+	_, a, b := twoReplicas(t, wsbridge.Options{}, Options{})
+	b.dial(t, "p", &fakepage.Host{}, fakepage.Options{})
+	ctx := ctxT(t, 10*time.Second)
+	for _, id := range []string{"", strings.Repeat("x", wsbridge.MaxIDLen+1), strings.Repeat("y", 8000)} {
+		if err := a.r.Sender(id).Send(ctx, assistant.NewText("x")); !errors.Is(err, wsbridge.ErrNotConnected) {
+			t.Errorf("Send to a %d-byte id = %v, want ErrNotConnected", len(id), err)
+		}
+		if err := a.r.Sender("p").Send(ctx, assistant.NewText("ok")); err != nil {
+			t.Errorf("after a Send to a %d-byte id: Send to a connected page = %v", len(id), err)
+		}
+	}
 }

@@ -28,7 +28,8 @@ import (
 //   - m's validation error: nothing sent;
 //   - wsbridge.ErrNotConnected: no replica holds the page (NATS reported
 //     no responders, or the replica had just lost it, twice, the second
-//     time after Options.RetryDelay); nothing sent;
+//     time after Options.RetryDelay), or the id is empty or longer than
+//     wsbridge.MaxIDLen; nothing sent;
 //   - wsbridge.ErrTooManyPending: the page's MaxPending (or its replica's
 //     Options.MaxInFlight) is reached; nothing sent;
 //   - wsbridge.ErrDisconnected, wsbridge.ErrAckTimeout: as locally, the
@@ -71,6 +72,11 @@ func (s *sender) Send(ctx context.Context, m assistant.Message) error {
 	r.mu.Unlock()
 	if closed {
 		return fmt.Errorf("natsroute: page %q: %w", s.id, ErrClosed)
+	}
+	if s.id == "" || len(s.id) > wsbridge.MaxIDLen {
+		// No Hub accepts such a page. Its subject could also exceed the
+		// server's max control line, which closes the NATS connection.
+		return fmt.Errorf("natsroute: page %.64q: %w", s.id, wsbridge.ErrNotConnected)
 	}
 	if err, done := s.local(ctx, m); done {
 		return err
