@@ -49,9 +49,13 @@ func (a claimKey) compare(b claimKey) int {
 
 func (c claim) key() claimKey { return claimKey{c.T, c.Replica, c.Conn} }
 
+// maxClaimSize bounds a claim's JSON: encoding/json may write each byte of
+// the id and the replica name as a 6-byte escape ("\u003c" for '<').
+const maxClaimSize = 6*(wsbridge.MaxIDLen+maxReplicaLen) + 128
+
 func parseClaim(data []byte) (claim, error) {
 	var c claim
-	if len(data) > 1024 {
+	if len(data) > maxClaimSize {
 		return c, errors.New("claim too large")
 	}
 	if err := json.Unmarshal(data, &c); err != nil {

@@ -61,7 +61,7 @@ func TestParseClaim(t *testing.T) {
 		`{"id":"p","replica":"","t":1}`, `{"id":"p","replica":"r","t":"1"}`,
 		`{"id":"` + strings.Repeat("x", 257) + `","replica":"r","t":1}`,
 		`{"id":"p","replica":"` + strings.Repeat("x", 65) + `","t":1}`,
-		strings.Repeat(" ", 2000) + `{"id":"p","replica":"r","t":1}`,
+		strings.Repeat(" ", maxClaimSize) + `{"id":"p","replica":"r","t":1}`,
 	} {
 		if c, err := parseClaim([]byte(s)); err == nil {
 			t.Errorf("parseClaim(%.60s) = %+v, nil error", s, c)

@@ -110,3 +110,20 @@ func TestSendImpossibleID(t *testing.T) {
 		}
 	}
 }
+
+// Every claim a Router announces must parse: encoding/json writes '<', '>'
+// and '&' as 6-byte escapes, so a valid id of 256 of them made a claim
+// over parseClaim's 1024-byte bound, and the page's takeover was dropped
+// as malformed by every replica.
+func TestParseClaimLargestValid(t *testing.T) {
+	for _, id := range []string{strings.Repeat("<", wsbridge.MaxIDLen), strings.Repeat("&", wsbridge.MaxIDLen)} {
+		want := claim{ID: id, Replica: strings.Repeat(">", maxReplicaLen), T: math.MaxInt64, Conn: math.MaxUint64}
+		data, err := json.Marshal(want)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := parseClaim(data); err != nil || got != want {
+			t.Errorf("parseClaim of a %d-byte claim = %v, want it back", len(data), err)
+		}
+	}
+}
