@@ -10,26 +10,8 @@ func (d *decoder) product() (Message, error) {
 	if err := d.object(typ, "content"); err != nil {
 		return nil, err
 	}
-	var (
-		p    Product
-		seen [4]bool
-	)
-	for first := true; ; first = false {
-		key, ok, err := d.member(first)
-		if err != nil {
-			return nil, err
-		}
-		if !ok {
-			return p, nil
-		}
-		i := lookup(key, []string{"name", "url", "imgUrl", "params"})
-		if i < 0 {
-			return nil, unknownKey(typ, key)
-		}
-		if seen[i] {
-			return nil, invalid(typ, string(key), "appears twice")
-		}
-		seen[i] = true
+	var p Product
+	err := d.fields(typ, []string{"name", "url", "imgUrl", "params"}, func(i int) (err error) {
 		switch i {
 		case 0:
 			p.Name, err = d.str(typ, "name")
@@ -40,10 +22,12 @@ func (d *decoder) product() (Message, error) {
 		case 3:
 			p.Params, err = d.params()
 		}
-		if err != nil {
-			return nil, err
-		}
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
+	return p, nil
 }
 
 func (d *decoder) params() ([]ProductParam, error) {
@@ -98,20 +82,7 @@ func (d *decoder) param(pp *ProductParam, i int) (err error) {
 	if err := d.object(typ, ""); err != nil {
 		return err
 	}
-	var seen [5]bool
-	for first := true; ; first = false {
-		key, ok, err := d.member(first)
-		if err != nil || !ok {
-			return err
-		}
-		i := lookup(key, []string{"text", "color", "fold", "break", "size"})
-		if i < 0 {
-			return unknownKey(typ, key)
-		}
-		if seen[i] {
-			return invalid(typ, string(key), "appears twice")
-		}
-		seen[i] = true
+	return d.fields(typ, []string{"text", "color", "fold", "break", "size"}, func(i int) (err error) {
 		switch i {
 		case 0:
 			pp.Text, err = d.str(typ, "text")
@@ -124,10 +95,8 @@ func (d *decoder) param(pp *ProductParam, i int) (err error) {
 		case 4:
 			pp.Size, err = d.size("size")
 		}
-		if err != nil {
-			return err
-		}
-	}
+		return err
+	})
 }
 
 // size reads a param's font size: an integer from 1 to MaxParamSize.
@@ -162,26 +131,8 @@ func (d *decoder) miniProgramPage() (Message, error) {
 	if err := d.object(typ, "content"); err != nil {
 		return nil, err
 	}
-	var (
-		p    MiniProgramPage
-		seen [4]bool
-	)
-	for first := true; ; first = false {
-		key, ok, err := d.member(first)
-		if err != nil {
-			return nil, err
-		}
-		if !ok {
-			return p, nil
-		}
-		i := lookup(key, []string{"title", "pagepath", "thumb_media_id", "pic_url"})
-		if i < 0 {
-			return nil, unknownKey(typ, key)
-		}
-		if seen[i] {
-			return nil, invalid(typ, string(key), "appears twice")
-		}
-		seen[i] = true
+	var p MiniProgramPage
+	err := d.fields(typ, []string{"title", "pagepath", "thumb_media_id", "pic_url"}, func(i int) (err error) {
 		switch i {
 		case 0:
 			p.Title, err = d.str(typ, "title")
@@ -192,8 +143,34 @@ func (d *decoder) miniProgramPage() (Message, error) {
 		case 3:
 			p.PicURL, err = d.str(typ, "pic_url")
 		}
-		if err != nil {
-			return nil, err
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// fields reads the members of an object that d.object opened, up to its
+// end: each key must be one of keys (at most 64 of them), at most once, and
+// read(i) reads the value of keys[i]. It stops at the first error.
+func (d *decoder) fields(typ string, keys []string, read func(i int) error) error {
+	var seen uint64
+	for first := true; ; first = false {
+		key, ok, err := d.member(first)
+		if err != nil || !ok {
+			return err
+		}
+		i := lookup(key, keys)
+		if i < 0 {
+			return unknownKey(typ, key)
+		}
+		if seen&(1<<i) != 0 {
+			return invalid(typ, string(key), "appears twice")
+		}
+		seen |= 1 << i
+		if err := read(i); err != nil {
+			return err
 		}
 	}
 }

@@ -459,6 +459,11 @@ func (h *Hub) registered() []*conn {
 func (h *Hub) lookup(id string) (*conn, error) {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
+	return h.lookupLocked(id)
+}
+
+// lookupLocked is lookup for a caller holding h.mu.
+func (h *Hub) lookupLocked(id string) (*conn, error) {
 	if h.closed {
 		return nil, ErrClosed
 	}
@@ -474,12 +479,9 @@ func (h *Hub) lookup(id string) (*conn, error) {
 func (h *Hub) startSend(id string) (*conn, error) {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
-	if h.closed {
-		return nil, ErrClosed
-	}
-	c := h.pages[id]
-	if c == nil {
-		return nil, ErrNotConnected
+	c, err := h.lookupLocked(id)
+	if err != nil {
+		return nil, err
 	}
 	h.active.Add(1)
 	return c, nil

@@ -32,21 +32,14 @@ func ExecPath() string {
 	return ""
 }
 
-// New starts a fresh headless browser (its own user-data dir, no network
-// side traffic) and returns a chromedp context for one tab. It is closed
-// when the test ends. timeout bounds the whole test's browser work.
-func New(t testing.TB, timeout time.Duration) context.Context {
-	t.Helper()
-	path := ExecPath()
-	if path == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("browsertest: no chromium found, but CI=true: .ci/run must install it (apt-get install -y chromium)")
-		}
-		t.Skip("browsertest: no chromium on PATH (apt-get install -y chromium, or set CHROMIUM); skipping browser test")
-	}
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(path),
-		chromedp.UserDataDir(t.TempDir()),
+// AllocatorOptions returns the options New starts a browser with: the
+// browser at execPath, headless, with its profile in userDataDir (which
+// should be fresh and empty), without network side traffic, and without
+// throttling background timers, so that pacing can be measured.
+func AllocatorOptions(execPath, userDataDir string) []chromedp.ExecAllocatorOption {
+	return []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(execPath),
+		chromedp.UserDataDir(userDataDir),
 		chromedp.Headless,
 		chromedp.NoSandbox,
 		chromedp.DisableGPU,
@@ -64,8 +57,22 @@ func New(t testing.TB, timeout time.Duration) context.Context {
 		chromedp.Flag("disable-renderer-backgrounding", true),
 		chromedp.Flag("disable-backgrounding-occluded-windows", true),
 	}
+}
+
+// New starts a fresh headless browser (its own user-data dir, no network
+// side traffic) and returns a chromedp context for one tab. It is closed
+// when the test ends. timeout bounds the whole test's browser work.
+func New(t testing.TB, timeout time.Duration) context.Context {
+	t.Helper()
+	path := ExecPath()
+	if path == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("browsertest: no chromium found, but CI=true: .ci/run must install it (apt-get install -y chromium)")
+		}
+		t.Skip("browsertest: no chromium on PATH (apt-get install -y chromium, or set CHROMIUM); skipping browser test")
+	}
 	ctx, cancelTimeout := context.WithTimeout(context.Background(), timeout)
-	actx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
+	actx, cancelAlloc := chromedp.NewExecAllocator(ctx, AllocatorOptions(path, t.TempDir())...)
 	bctx, cancelBrowser := chromedp.NewContext(actx, chromedp.WithErrorf(t.Logf))
 	t.Cleanup(func() {
 		cancelBrowser()

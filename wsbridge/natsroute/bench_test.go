@@ -18,6 +18,7 @@ import (
 
 	"github.com/imworkspace/assistant"
 	"github.com/imworkspace/assistant/internal/fakepage"
+	"github.com/imworkspace/assistant/internal/memnet"
 	"github.com/imworkspace/assistant/wsbridge"
 )
 
@@ -201,7 +202,7 @@ func TestCostPerConnectedPage(t *testing.T) {
 		heap0, g0 := heapInUse(), runtime.NumGoroutine()
 		var hubs []*wsbridge.Hub
 		var senders []func(id string) assistant.Sender
-		var lns []*memListener
+		var lns []*memnet.Listener
 		var stops []func()
 		for i := range 3 {
 			hubOpts := wsbridge.Options{InsecureSkipAuthentication: true, NoPacing: true, MaxConnections: n}
@@ -216,7 +217,7 @@ func TestCostPerConnectedPage(t *testing.T) {
 				senders = append(senders, hub.Sender)
 				stops = append(stops, func() { hub.Close() })
 			}
-			ln := newMemListener()
+			ln := memnet.NewListener()
 			mux := http.NewServeMux()
 			mux.Handle("/ws", hub)
 			srv := &http.Server{Handler: mux}
@@ -234,7 +235,7 @@ func TestCostPerConnectedPage(t *testing.T) {
 				for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
 					hosts[i] = &fakepage.Host{}
 					u := fakepage.URL("http://replica"+strconv.Itoa(i%3), fmt.Sprintf("cost-%06d", i))
-					p, err := fakepage.Dial(ctx, u, hosts[i], fakepage.Options{Client: lns[i%3].client()})
+					p, err := fakepage.Dial(ctx, u, hosts[i], fakepage.Options{Client: lns[i%3].Client()})
 					if err != nil {
 						t.Errorf("dial page %d: %v", i, err)
 						return

@@ -239,10 +239,26 @@ func TestMoveReplacesOlderConnection(t *testing.T) {
 // waitClaimHeard waits until rp's clock has observed owner's claim for id.
 func waitClaimHeard(t *testing.T, rp *replica, id string, owner *replica) {
 	t.Helper()
-	owner.r.mu.Lock()
-	want := owner.r.pages[id].key.t
-	owner.r.mu.Unlock()
 	deadline := time.Now().Add(10 * time.Second)
+	// The page is registered in the Hub before the Router's Connect hook
+	// has recorded it: wait for the hook, and never hold the lock past a
+	// failure (a panic under it would hang the cleanup's Close).
+	var want int64
+	for {
+		owner.r.mu.Lock()
+		pg, ok := owner.r.pages[id]
+		if ok {
+			want = pg.key.t
+		}
+		owner.r.mu.Unlock()
+		if ok {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("owner never recorded the page")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 	for {
 		rp.r.clock.mu.Lock()
 		heard := rp.r.clock.last >= want
