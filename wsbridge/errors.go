@@ -34,7 +34,9 @@ var (
 	// (see [RefusedError] for why). It did not reach the host.
 	ErrRefused = errors.New("wsbridge: page refused the message")
 	// ErrClosed: the Hub is closed, or shutting down (see Hub.Shutdown).
-	// Nothing was sent.
+	// Nothing was sent, unless the error also matches ErrDisconnected:
+	// then the Hub closed while the message awaited its ack (check
+	// ErrDisconnected first).
 	ErrClosed = errors.New("wsbridge: hub closed")
 	// ErrReplaced is the cause (wrapped by an ErrDisconnected error) when a
 	// newer connection with the same page id took over.
