@@ -265,7 +265,7 @@ func runLoad(t *testing.T, opts Options) {
 		t.Errorf("clients received %d messages, server counted %d delivered", cs.Received, del)
 	}
 	// Gaps are reported, not asserted: these clients do not pace (bridge.js
-	// does), so they see the network's jitter, and this machine is shared.
+	// does), so they see the network's jitter, and a 2-core VM is shared with the clients.
 }
 
 // TestLoadClients is the client side of TestLoad; it runs only in the
