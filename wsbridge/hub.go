@@ -293,7 +293,9 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // Sender returns the Sender for the page with the given id. The page need
 // not be connected yet: each Send looks the id up, so a Sender outlives
-// reconnects (a Send finding no page returns ErrNotConnected at once).
+// reconnects (a Send finding no page returns ErrNotConnected at once; so
+// does one whose id no page could have, matching ErrBadID too, and its hooks
+// and logs see "" instead of that id).
 //
 // Send encodes m with assistant.Encode, waits for the page's turn, writes
 // it to the page and returns nil only after the page has posted it to the

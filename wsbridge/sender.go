@@ -18,6 +18,14 @@ type pageSender struct {
 
 func (s *pageSender) Send(ctx context.Context, m assistant.Message) error {
 	h := s.hub
+	if err := checkID(s.id); err != nil {
+		// No page can have this id. Keep it (it may be huge, or hold
+		// line breaks and escapes) out of the hooks and logs: they get "",
+		// as for a refused connection; the error quotes 32 characters.
+		err = fmt.Errorf("%w (%w)", ErrNotConnected, err)
+		h.sendDone("", 0, 0, err)
+		return err
+	}
 	start := time.Now()
 	h.inflight.Add(1)
 	n, err := s.send(ctx, m)
