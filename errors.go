@@ -52,6 +52,9 @@ func (e *ValidationError) Error() string {
 // Is reports whether target is ErrInvalid.
 func (e *ValidationError) Is(target error) bool { return target == ErrInvalid }
 
+// Delivery is [Rejected]: an invalid message is never sent.
+func (e *ValidationError) Delivery() Delivery { return Rejected }
+
 func invalid(typ, field, rule string) error {
 	return &ValidationError{Type: typ, Field: field, Rule: rule}
 }
@@ -70,6 +73,9 @@ func (e *SyntaxError) Error() string {
 // Is reports whether target is ErrInvalid.
 func (e *SyntaxError) Is(target error) bool { return target == ErrInvalid }
 
+// Delivery is [Rejected]: such data is never sent.
+func (e *SyntaxError) Delivery() Delivery { return Rejected }
+
 // TooLargeError reports a wire string longer than [MaxMessageSize]: the
 // input of Decode, or the encoding Encode refused to produce. It matches
 // [ErrTooLarge] and [ErrInvalid].
@@ -85,6 +91,9 @@ func (e *TooLargeError) Error() string {
 // Is reports whether target is ErrTooLarge or ErrInvalid.
 func (e *TooLargeError) Is(target error) bool { return target == ErrTooLarge || target == ErrInvalid }
 
+// Delivery is [Rejected]: a message over the limit is never sent.
+func (e *TooLargeError) Delivery() Delivery { return Rejected }
+
 // NotAllowedError refuses a message type on a channel, naming the rule. It
 // matches [ErrNotAllowed].
 type NotAllowedError struct {
@@ -99,3 +108,6 @@ func (e *NotAllowedError) Error() string {
 
 // Is reports whether target is ErrNotAllowed.
 func (e *NotAllowedError) Is(target error) bool { return target == ErrNotAllowed }
+
+// Delivery is [Rejected]: the channel never carries this type.
+func (e *NotAllowedError) Delivery() Delivery { return Rejected }
