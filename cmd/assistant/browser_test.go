@@ -366,11 +366,7 @@ func TestSimBrowserDefaultComponent(t *testing.T) {
 	// Building the WASM component may compile the js/wasm standard
 	// library from a cold cache: minutes on a 2-core CI machine.
 	ctx := browsertest.New(t, 5*time.Minute)
-	root, err := filepath.Abs("../..")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := startSim(t, simConfig{ModuleDir: root, CacheDir: t.TempDir()})
+	s := startSim(t, simConfig{})
 	start := time.Now()
 	p := openSim(t, ctx, s, "", "#send-text")
 	p.waitReady()
@@ -454,11 +450,7 @@ func TestSimBrowserDefaultComponent(t *testing.T) {
 // about 1033 ms, posted 1053 ms apart). The test logs both gaps.
 func TestSimBrowserDemoPacing(t *testing.T) {
 	ctx := browsertest.New(t, 5*time.Minute)
-	root, err := filepath.Abs("../..")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := startSim(t, simConfig{ModuleDir: root, CacheDir: t.TempDir()})
+	s := startSim(t, simConfig{})
 	p := openSim(t, ctx, s, "", "#send-text")
 	p.waitReady()
 	p.setChannel("sdk", "5.1.1")

@@ -2,199 +2,141 @@
 
 package main
 
+//go:generate go run gencomponent.go
+
 import (
-	"bufio"
 	"bytes"
-	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
+	"compress/gzip"
+	"embed"
 	"fmt"
 	"io"
-	"io/fs"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"runtime/debug"
+	"net/http"
+	"strconv"
 	"strings"
 	"sync"
-	"time"
 )
 
-// modulePath is this module, whose examples/wasm-component is the default
-// component.
-const modulePath = "github.com/imworkspace/assistant"
+// The default component is the Go WebAssembly example
+// (examples/wasm-component), prebuilt by gencomponent.go into component/
+// and embedded: the sim serves it from any installed binary, with no
+// source, Go toolchain or network (issue 20). component/BUILD records the
+// Go version that built main.wasm; wasm_exec.js is that version's own.
+//
+//go:embed component
+var componentFS embed.FS
 
-// exampleDir is the default component's package, relative to the module.
-const exampleDir = "examples/wasm-component"
+// embeddedFile is one file of the default component, kept gzip-compressed
+// as embedded: most browsers accept gzip and get it as is.
+type embeddedFile struct {
+	contentType string
+	gz          []byte // gzip of the content; nil for a file stored plain
+	plain       []byte // the content when stored plain
 
-// buildTimeout bounds one build of the default component.
-const buildTimeout = 5 * time.Minute
-
-// builder builds the default component (a Go WebAssembly page) with the
-// local Go toolchain into a cache directory. It builds on first use after
-// each sim start and again whenever a Go source, go.mod or go.sum of the
-// module changes; a failed build is remembered for the same sources, so
-// the page shows the error without rebuilding on every reload. It is safe
-// for concurrent use: callers wait for a build in progress.
-type builder struct {
-	moduleDir string // "" when not found; findErr says why
-	findErr   error
-	cacheDir  string
-	log       io.Writer
-
-	mu    sync.Mutex
-	print string // fingerprint of the sources last built
-	err   error  // result of that build
+	once  sync.Once // decompresses gz for a client that does not accept gzip
+	unzip []byte
+	err   error
 }
 
-// newBuilder locates the module source and the cache directory. A module
-// that cannot be found is not an error here: the component origin serves a
-// page that says so, and --component still works.
-func newBuilder(ctx context.Context, moduleDir, cacheDir string, log io.Writer) *builder {
-	b := &builder{moduleDir: moduleDir, cacheDir: cacheDir, log: log}
-	if b.moduleDir == "" {
-		b.moduleDir, b.findErr = findModule(ctx)
-	}
-	if b.cacheDir == "" {
-		dir, err := os.UserCacheDir()
+// defaultComponent maps the component origin's paths to its files.
+type defaultComponent struct {
+	files   map[string]*embeddedFile
+	version string // Go version that built main.wasm, from BUILD
+}
+
+// loadDefaultComponent reads the embedded component. An error means the
+// binary was built without it (a source tree whose component/ was not
+// generated): the sim then says so in the frame, and --component works.
+func loadDefaultComponent() (*defaultComponent, error) {
+	read := func(name string) ([]byte, error) {
+		b, err := componentFS.ReadFile("component/" + name)
 		if err != nil {
-			dir = os.TempDir()
+			return nil, fmt.Errorf("this assistant binary has no default component (%v): build it from a source tree whose cmd/assistant/component/ is generated (cd cmd/assistant && go generate), or pass --component URL", err)
 		}
-		sum := sha256.Sum256([]byte(b.moduleDir))
-		b.cacheDir = filepath.Join(dir, "imworkspace-assistant", "sim", hex.EncodeToString(sum[:6]))
+		return b, nil
 	}
-	return b
-}
-
-// findModule finds the source of this module: the module of the current
-// directory when it is this one (go run ./cmd/assistant in a checkout), or
-// the module cache copy of the version this binary was built from.
-func findModule(ctx context.Context) (string, error) {
-	out, err := exec.CommandContext(ctx, "go", "env", "GOMOD").Output()
+	build, err := read("BUILD")
 	if err != nil {
-		return "", fmt.Errorf("no Go toolchain to build the default component (go env GOMOD: %v); install Go, or pass --component URL", err)
+		return nil, err
 	}
-	if gomod := strings.TrimSpace(string(out)); gomod != "" && gomod != os.DevNull {
-		if modulePathOf(gomod) == modulePath {
-			return filepath.Dir(gomod), nil
+	c := &defaultComponent{files: map[string]*embeddedFile{}}
+	for _, line := range strings.Split(string(build), "\n") {
+		if v, ok := strings.CutPrefix(line, "go "); ok {
+			c.version = v
 		}
 	}
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Path == modulePath && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		out, err := exec.CommandContext(ctx, "go", "mod", "download", "-json", modulePath+"@"+bi.Main.Version).Output()
-		var info struct{ Dir, Error string }
-		if err == nil && json.Unmarshal(out, &info) == nil && info.Dir != "" {
-			return info.Dir, nil
-		}
-		return "", fmt.Errorf("cannot download %s@%s to build the default component: %v %s", modulePath, bi.Main.Version, err, info.Error)
-	}
-	return "", fmt.Errorf("cannot find the source of %s to build the default component: run the sim inside a checkout of it, or pass --component URL", modulePath)
-}
-
-// modulePathOf reads the module line of a go.mod file.
-func modulePathOf(gomod string) string {
-	f, err := os.Open(gomod)
-	if err != nil {
-		return ""
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(strings.TrimSpace(sc.Text()), "module "); ok {
-			return strings.Trim(strings.TrimSpace(rest), `"`)
-		}
-	}
-	return ""
-}
-
-// ensure makes sure the cache holds a build of the current sources and
-// returns the directories to serve: the example's own files (index.html)
-// and the cache (main.wasm, wasm_exec.js).
-func (b *builder) ensure(ctx context.Context) (srcDir, outDir string, err error) {
-	if b.findErr != nil {
-		return "", "", b.findErr
-	}
-	srcDir = filepath.Join(b.moduleDir, filepath.FromSlash(exampleDir))
-	if _, err := os.Stat(srcDir); err != nil {
-		return "", "", fmt.Errorf("the default component %s is not in %s: %v; pass --component URL", exampleDir, b.moduleDir, err)
-	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	print, err := fingerprint(b.moduleDir)
-	if err != nil {
-		return "", "", err
-	}
-	if print != b.print {
-		b.print, b.err = print, b.build(ctx)
-		if ctx.Err() != nil {
-			b.print = "" // cut short, not failed: build again next time
-		}
-	}
-	return srcDir, b.cacheDir, b.err
-}
-
-func (b *builder) build(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, buildTimeout)
-	defer cancel()
-	if err := os.MkdirAll(b.cacheDir, 0o755); err != nil {
-		return err
-	}
-	goroot, err := exec.CommandContext(ctx, "go", "env", "GOROOT").Output()
-	if err != nil {
-		return fmt.Errorf("go env GOROOT: %v", err)
-	}
-	start := time.Now()
-	fmt.Fprintf(b.log, "building the default component (%s) into %s\n", exampleDir, b.cacheDir)
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", filepath.Join(b.cacheDir, "main.wasm"), "./"+exampleDir)
-	cmd.Dir = b.moduleDir
-	cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Run(); err != nil {
-		msg := fmt.Errorf("GOOS=js GOARCH=wasm go build ./%s in %s failed: %v\n%s", exampleDir, b.moduleDir, err, out.Bytes())
-		fmt.Fprintln(b.log, msg)
-		return msg
-	}
-	js, err := os.ReadFile(filepath.Join(strings.TrimSpace(string(goroot)), "lib", "wasm", "wasm_exec.js"))
-	if err != nil {
-		return fmt.Errorf("reading wasm_exec.js of the Go toolchain: %v", err)
-	}
-	if err := os.WriteFile(filepath.Join(b.cacheDir, "wasm_exec.js"), js, 0o644); err != nil {
-		return err
-	}
-	fmt.Fprintf(b.log, "built the default component in %v\n", time.Since(start).Round(time.Millisecond))
-	return nil
-}
-
-// fingerprint summarizes the names, sizes and modification times of the
-// module's Go sources, go.mod and go.sum, and the example's files.
-func fingerprint(root string) (string, error) {
-	h := sha256.New()
-	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+	for path, f := range map[string]struct{ name, typ string }{
+		"/":             {"index.html", "text/html; charset=utf-8"},
+		"/index.html":   {"index.html", "text/html; charset=utf-8"},
+		"/main.wasm":    {"main.wasm.gz", "application/wasm"},
+		"/wasm_exec.js": {"wasm_exec.js.gz", "text/javascript; charset=utf-8"},
+	} {
+		b, err := read(f.name)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		name := d.Name()
-		if d.IsDir() {
-			if path != root && (strings.HasPrefix(name, ".") || strings.HasPrefix(name, "_") || name == "testdata" || name == "node_modules") {
-				return filepath.SkipDir
+		e := &embeddedFile{contentType: f.typ}
+		if strings.HasSuffix(f.name, ".gz") {
+			e.gz = b
+		} else {
+			e.plain = b
+		}
+		c.files[path] = e
+	}
+	return c, nil
+}
+
+// ServeHTTP serves the component's files, gzip-encoded when the client
+// accepts it.
+func (c *defaultComponent) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	f := c.files[r.URL.Path]
+	if f == nil {
+		http.NotFound(w, r)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", f.contentType)
+	body := f.plain
+	if f.gz != nil {
+		h.Add("Vary", "Accept-Encoding")
+		if acceptsGzip(r.Header.Get("Accept-Encoding")) {
+			h.Set("Content-Encoding", "gzip")
+			body = f.gz
+		} else {
+			f.once.Do(func() {
+				zr, err := gzip.NewReader(bytes.NewReader(f.gz))
+				if err == nil {
+					f.unzip, err = io.ReadAll(zr)
+				}
+				f.err = err
+			})
+			if f.err != nil {
+				http.Error(w, "assistant sim: the embedded default component is corrupt: "+f.err.Error(), http.StatusInternalServerError)
+				return
 			}
-			return nil
+			body = f.unzip
 		}
-		rel, _ := filepath.Rel(root, path)
-		if !strings.HasSuffix(name, ".go") && name != "go.mod" && name != "go.sum" &&
-			!strings.HasPrefix(filepath.ToSlash(rel), exampleDir+"/") {
-			return nil
-		}
-		info, err := d.Info()
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(h, "%s %d %d\n", rel, info.Size(), info.ModTime().UnixNano())
-		return nil
-	})
-	if err != nil {
-		return "", fmt.Errorf("reading the sources of the default component: %w", err)
 	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	if r.Method == http.MethodHead {
+		return
+	}
+	w.Write(body)
+}
+
+// acceptsGzip reports whether an Accept-Encoding header value allows
+// gzip: listed (or "*") without q=0.
+func acceptsGzip(accept string) bool {
+	for part := range strings.SplitSeq(accept, ",") {
+		coding, params, _ := strings.Cut(part, ";")
+		coding = strings.ToLower(strings.TrimSpace(coding))
+		if coding != "gzip" && coding != "*" {
+			continue
+		}
+		q := strings.ReplaceAll(strings.ToLower(params), " ", "")
+		if q == "q=0" || strings.HasPrefix(q, "q=0.0") && strings.Trim(q[len("q=0."):], "0") == "" {
+			return false
+		}
+		return true
+	}
+	return false
 }

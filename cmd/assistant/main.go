@@ -14,7 +14,8 @@
 // postMessage calls as a strict host would, renders accepted messages as the
 // customer would see them and logs every refused one with the rule it
 // breaks. Without --component it frames the Go WebAssembly example
-// (examples/wasm-component), built on demand with the local Go toolchain.
+// (examples/wasm-component), prebuilt and embedded in the binary, so an
+// installed assistant needs no source, Go toolchain or network for it.
 // Its wsbridge demo (the page's "wsbridge" link, or /?demo=wsbridge)
 // frames a page that only loads the wsbridge bridge script and sends from
 // a form through a wsbridge.Hub in the sim, so both transports can be tried.

@@ -16,12 +16,9 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-
-	"path/filepath"
 	"strings"
 	"sync"
 	"time"
-
 	"github.com/imworkspace/assistant"
 	"github.com/imworkspace/assistant/wsbridge"
 )
@@ -38,11 +35,12 @@ checks every message the component posts as a strict host would (wire
 format, channel, one message per second, origin), renders accepted messages
 as the customer sees them and logs refused ones with the rule they break.
 Without --component it frames the Go WebAssembly example
-(examples/wasm-component), built with the local Go toolchain. The page's
+(examples/wasm-component), prebuilt into this binary. The page's
 "wsbridge" demo frames a bridge page instead and sends through a Go
 wsbridge.Hub from a form; with --replicas 2 the Go service runs as two
-replicas joined by an embedded NATS server (wsbridge/natsroute): the page's
-socket is on replica B, the form sends from replica A. Ctrl-C stops it.
+replicas joined by an embedded NATS server (wsbridge/natsroute; only in a
+binary built with -tags natsserver): the page's socket is on replica B, the
+form sends from replica A. Ctrl-C stops it.
 
 Flags:
 `
@@ -54,7 +52,7 @@ func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&cfg.Addr, "addr", "127.0.0.1:8800", "serve the workspace page on `HOST:PORT`")
 	fs.StringVar(&cfg.ComponentAddr, "component-addr", "", "serve the default component on `HOST:PORT` (default: the --addr host, any free port)")
 	fs.StringVar(&cfg.Component, "component", "", "frame the component page at `URL` instead of the default one")
-	fs.IntVar(&cfg.Replicas, "replicas", 1, "run the wsbridge demo's Go service as `N` replicas (1 or 2); with 2 they route through an embedded NATS server")
+	fs.IntVar(&cfg.Replicas, "replicas", 1, "run the wsbridge demo's Go service as `N` replicas (1 or 2); with 2 they route through an embedded NATS server (a binary built with -tags natsserver)")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), simUsage)
 		fs.PrintDefaults()
@@ -91,10 +89,8 @@ type simConfig struct {
 	Addr          string    // workspace page listener, such as "127.0.0.1:8800"
 	ComponentAddr string    // default component listener; "" means Addr's host, any port
 	Component     string    // the user's component page; "" frames the default one
-	ModuleDir     string    // source of the default component; "" finds it
-	CacheDir      string    // build output; "" uses the user cache dir
 	Replicas      int       // the wsbridge demo's service: 2 replicas routed through NATS, else one Hub
-	Log           io.Writer // build progress and errors
+	Log           io.Writer // warnings and errors
 }
 
 // sim is the workspace simulator: two HTTP servers on two local origins,
@@ -105,13 +101,14 @@ type sim struct {
 	compLn     net.Listener
 	hostOrigin string   // http://host:port of hostLn
 	compOrigin string   // origin of compLn, see componentOrigin
-	builder    *builder // nil with --component
+	comp       *defaultComponent // the embedded default component; nil with --component or when compErr is set
+	compErr    error             // why the default component is unavailable
 	rules      assistant.Rules
 	page       *template.Template
 	hub        *wsbridge.Hub // the wsbridge demo's Go service
 	signer     *wsbridge.TokenSigner
 	wsSender   assistant.Sender // hub.Sender(bridgePageID), or replica A's Sender
-	replicas   *wsReplicas      // with --replicas 2; hub is then replica B's
+	replicas   replicaSet       // with --replicas 2; hub is then replica B's
 }
 
 // newSim listens on both addresses; serve then runs the servers.
@@ -152,7 +149,9 @@ func newSim(ctx context.Context, cfg simConfig) (*sim, error) {
 		page:       page,
 	}
 	if cfg.Component == "" {
-		s.builder = newBuilder(ctx, cfg.ModuleDir, cfg.CacheDir, cfg.Log)
+		if s.comp, s.compErr = loadDefaultComponent(); s.compErr != nil {
+			fmt.Fprintf(cfg.Log, "assistant sim: %v\n", s.compErr)
+		}
 	}
 	for _, ln := range []net.Listener{hostLn, compLn} {
 		if ip := ln.Addr().(*net.TCPAddr).IP; !ip.IsLoopback() {
@@ -175,18 +174,26 @@ func newSim(ctx context.Context, cfg simConfig) (*sim, error) {
 	}
 	s.signer = signer
 	if cfg.Replicas == 2 {
-		if s.replicas, err = startWSReplicas(wsbridge.Options{Authenticate: signer.Verify}); err != nil {
+		// The form sends from replica A, paced by replica B's Hub.
+		if s.replicas, s.hub, s.wsSender, err = startWSReplicas(wsbridge.Options{Authenticate: signer.Verify}, bridgePageID); err != nil {
 			hostLn.Close()
 			compLn.Close()
 			return nil, err
 		}
-		s.hub = s.replicas.b.Hub()
-		s.wsSender = s.replicas.a.Sender(bridgePageID) // paced by replica B's Hub
 		return s, nil
 	}
 	s.hub = wsbridge.NewHub(wsbridge.Options{Authenticate: signer.Verify})
 	s.wsSender = s.hub.Sender(bridgePageID) // paced per page by the Hub
 	return s, nil
+}
+
+// replicaSet is the wsbridge demo's service with --replicas 2 (see
+// startWSReplicas).
+type replicaSet interface {
+	// route says which replica sent to id and which one holds the page.
+	route(id string) string
+	// close stops the replicas and what joins them.
+	close() error
 }
 
 // displayAddr turns an unspecified listen address into a loopback one, so
@@ -351,7 +358,7 @@ func (s *sim) servePage(w http.ResponseWriter, r *http.Request) {
 		"HostOrigin": hostOrigin,
 		"Default":    isDefault,
 		"WSBridge":   wsDemo,
-		"HasDefault": s.builder != nil,
+		"HasDefault": s.cfg.Component == "",
 	})
 	if err != nil {
 		fmt.Fprintf(s.cfg.Log, "assistant sim: rendering the page: %v\n", err)
@@ -379,10 +386,9 @@ func (s *sim) serveCheck(w http.ResponseWriter, r *http.Request) {
 	enc.Encode(judge(a, s.rules))
 }
 
-// componentHandler serves the second origin: the default component (its
-// index.html and assets from examples/wasm-component, main.wasm and
-// wasm_exec.js from the build cache; when the build fails, the page in the
-// frame says why) and the wsbridge demo (bridge page, bridge.js, the Hub).
+// componentHandler serves the second origin: the default component
+// (embedded; when it is unavailable, the page in the frame says why) and
+// the wsbridge demo (bridge page, bridge.js, the Hub).
 func (s *sim) componentHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/ws", s.hub)
@@ -412,38 +418,27 @@ func (s *sim) serveDefaultComponent(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
-	if s.builder == nil {
+	switch {
+	case s.cfg.Component != "":
 		http.Error(w, "assistant sim: this sim frames "+s.cfg.Component+"; it serves no default component", http.StatusNotFound)
-		return
-	}
-	src, out, err := s.builder.ensure(r.Context())
-	if err != nil {
-		buildFailed(w, err)
-		return
-	}
-	switch name := strings.TrimPrefix(r.URL.Path, "/"); name {
-	case "main.wasm", "wasm_exec.js":
-		http.ServeFile(w, r, filepath.Join(out, name))
+	case s.compErr != nil:
+		unavailable(w, s.compErr)
 	default:
-		if strings.HasSuffix(name, ".go") {
-			http.NotFound(w, r)
-			return
-		}
-		http.FileServer(http.Dir(src)).ServeHTTP(w, r)
+		s.comp.ServeHTTP(w, r)
 	}
 }
 
-var buildFailedPage = template.Must(template.New("").Parse(`<!doctype html>
+var unavailablePage = template.Must(template.New("").Parse(`<!doctype html>
 <meta charset="utf-8">
 <title>default component unavailable</title>
 <style>body{font:13px system-ui,sans-serif;margin:12px;color:#7a1010}pre{white-space:pre-wrap;background:#fff4f4;border:1px solid #f0c0c0;padding:8px;color:#300}</style>
-<h3 id="build-error">The default component could not be built</h3>
+<h3 id="component-error">The default component is unavailable</h3>
 <pre>{{.}}</pre>
-<p>Fix the error and reload, or run <code>assistant sim --component URL</code> to frame your own component page.</p>
+<p>Run <code>assistant sim --component URL</code> to frame your own component page.</p>
 `))
 
-func buildFailed(w http.ResponseWriter, err error) {
+func unavailable(w http.ResponseWriter, err error) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(http.StatusInternalServerError)
-	buildFailedPage.Execute(w, err.Error())
+	unavailablePage.Execute(w, err.Error())
 }

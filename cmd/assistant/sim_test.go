@@ -4,7 +4,10 @@ package main
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"html"
 	"io"
@@ -12,9 +15,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -156,7 +156,7 @@ func TestSimCheckAPI(t *testing.T) {
 }
 
 func TestSimPage(t *testing.T) {
-	s := startSim(t, simConfig{ModuleDir: t.TempDir()})
+	s := startSim(t, simConfig{})
 	res, body := get(t, s.hostOrigin+"/")
 	if res.StatusCode != http.StatusOK {
 		t.Fatalf("GET /: %s", res.Status)
@@ -214,54 +214,101 @@ func TestComponentOrigin(t *testing.T) {
 	}
 }
 
-// TestSimComponentBuild checks the default component's build: a clear
-// page when it fails, a rebuild once the source changes, and the built
-// files served from the component origin.
-func TestSimComponentBuild(t *testing.T) {
-	if _, err := exec.LookPath("go"); err != nil {
-		t.Skip("no go command")
+// TestSimDefaultComponent checks the embedded default component: served
+// gzip-encoded to a browser, plain to a client that does not accept gzip,
+// with the types instantiateStreaming needs; nothing else is served.
+func TestSimDefaultComponent(t *testing.T) {
+	s := startSim(t, simConfig{})
+	build, err := componentFS.ReadFile("component/BUILD")
+	if err != nil {
+		t.Fatal(err)
 	}
-	mod := t.TempDir()
-	write := func(name, content string) {
+	sums := map[string]string{} // file name -> sha256 from BUILD
+	for _, line := range strings.Split(string(build), "\n") {
+		if f := strings.Fields(line); len(f) == 3 && f[0] == "sha256" {
+			sums[f[1]] = f[2]
+		}
+	}
+	fetch := func(path, accept string) (*http.Response, []byte) {
 		t.Helper()
-		p := filepath.Join(mod, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		req, _ := http.NewRequest("GET", s.compOrigin+path, nil)
+		// A Transport that leaves Accept-Encoding and the body alone.
+		req.Header.Set("Accept-Encoding", accept)
+		res, err := (&http.Transport{DisableCompression: true}).RoundTrip(req)
+		if err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		defer res.Body.Close()
+		b, err := io.ReadAll(res.Body)
+		if err != nil {
 			t.Fatal(err)
 		}
+		return res, b
 	}
-	s := startSim(t, simConfig{ModuleDir: mod, CacheDir: t.TempDir()})
+	for _, tc := range []struct {
+		path, file, typ string
+		gzip            bool
+	}{
+		{"/?origin=x", "index.html", "text/html; charset=utf-8", false},
+		{"/main.wasm", "main.wasm", "application/wasm", true},
+		{"/wasm_exec.js", "wasm_exec.js", "text/javascript; charset=utf-8", true},
+	} {
+		for _, accept := range []string{"gzip, deflate, br, zstd", "", "gzip;q=0, identity"} {
+			res, body := fetch(tc.path, accept)
+			wantEnc := ""
+			if tc.gzip && accept == "gzip, deflate, br, zstd" {
+				wantEnc = "gzip"
+				zr, err := gzip.NewReader(bytes.NewReader(body))
+				if err != nil {
+					t.Fatalf("GET %s (Accept-Encoding %q): %v", tc.path, accept, err)
+				}
+				if body, err = io.ReadAll(zr); err != nil {
+					t.Fatal(err)
+				}
+			}
+			sum := sha256.Sum256(body)
+			got := []string{res.Status, res.Header.Get("Content-Type"), res.Header.Get("Content-Encoding"), hex.EncodeToString(sum[:])}
+			want := []string{"200 OK", tc.typ, wantEnc, sums[tc.file]}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("GET %s (Accept-Encoding %q): status, type, encoding, sha256 of the content (-want +got):\n%s", tc.path, accept, diff)
+			}
+		}
+	}
+	if _, body := fetch("/main.wasm", ""); !bytes.HasPrefix(body, []byte("\x00asm")) {
+		t.Errorf("main.wasm starts with %q, want the wasm magic", body[:min(8, len(body))])
+	}
+	if _, body := fetch("/wasm_exec.js", ""); !bytes.Contains(body, []byte("globalThis.Go = class")) {
+		t.Errorf("wasm_exec.js is not Go's")
+	}
+	for _, path := range []string{"/main.go", "/BUILD", "/main.wasm.gz", "/component/BUILD"} {
+		if res, _ := fetch(path, ""); res.StatusCode != http.StatusNotFound {
+			t.Errorf("GET %s: %s, want 404", path, res.Status)
+		}
+	}
+	req, _ := http.NewRequest("POST", s.compOrigin+"/main.wasm", nil)
+	req.Header.Set("Origin", s.compOrigin)
+	if res, _ := do(t, req); res.StatusCode != http.StatusMethodNotAllowed {
+		t.Errorf("POST /main.wasm: %s, want 405", res.Status)
+	}
+}
 
-	res, body := get(t, s.compOrigin+"/")
-	if res.StatusCode != http.StatusInternalServerError || !strings.Contains(body, "could not be built") ||
-		!strings.Contains(body, "examples/wasm-component is not in") {
-		t.Errorf("missing example: %s\n%s", res.Status, body)
-	}
-
-	write("go.mod", "module "+modulePath+"\n\ngo 1.26.0\n")
-	write("examples/wasm-component/index.html", "<!doctype html><title>demo</title>")
-	write("examples/wasm-component/main.go", "package main\n\nfunc main() { undefinedName() }\n")
-	res, body = get(t, s.compOrigin+"/")
-	if res.StatusCode != http.StatusInternalServerError || !strings.Contains(body, "undefined: undefinedName") {
-		t.Errorf("broken example: %s\n%s", res.Status, body)
-	}
-
-	write("examples/wasm-component/main.go", "package main\n\nfunc main() {}\n")
-	res, body = get(t, s.compOrigin+"/?origin=x")
-	if res.StatusCode != http.StatusOK || body != "<!doctype html><title>demo</title>" {
-		t.Errorf("fixed example: %s\n%s", res.Status, body)
-	}
-	res, body = get(t, s.compOrigin+"/main.wasm")
-	if res.StatusCode != http.StatusOK || !strings.HasPrefix(body, "\x00asm") {
-		t.Errorf("main.wasm: %s, %d bytes", res.Status, len(body))
-	}
-	if res, body = get(t, s.compOrigin+"/wasm_exec.js"); res.StatusCode != http.StatusOK || !strings.Contains(body, "globalThis.Go = class") {
-		t.Errorf("wasm_exec.js: %s", res.Status)
-	}
-	if res, _ = get(t, s.compOrigin+"/main.go"); res.StatusCode != http.StatusNotFound {
-		t.Errorf("main.go served: %s", res.Status)
+func TestAcceptsGzip(t *testing.T) {
+	for accept, want := range map[string]bool{
+		"":                              false,
+		"gzip":                          true,
+		"GZIP":                          true,
+		"gzip, deflate, br, zstd":       true,
+		"deflate, gzip;q=1.0":           true,
+		"br;q=1.0, gzip;q=0.8, *;q=0.1": true,
+		"identity":                      false,
+		"gzip;q=0":                      false,
+		"gzip; q=0.000":                 false,
+		"*":                             true,
+		"x-gzip":                        false,
+	} {
+		if got := acceptsGzip(accept); got != want {
+			t.Errorf("acceptsGzip(%q) = %v, want %v", accept, got, want)
+		}
 	}
 }
 

@@ -25,7 +25,7 @@ var (
 // origin from its query (any framing site controls that), only that page
 // may frame it (CSP frame-ancestors), and it carries a token for its id.
 func TestSimBridgePageOrigin(t *testing.T) {
-	s := startSim(t, simConfig{ModuleDir: t.TempDir()})
+	s := startSim(t, simConfig{})
 	_, compPort, _ := net.SplitHostPort(s.compLn.Addr().String())
 	_, hostPort, _ := net.SplitHostPort(s.hostLn.Addr().String())
 	for _, tc := range []struct{ compHost, workspace string }{
@@ -63,7 +63,7 @@ func TestSimBridgePageOrigin(t *testing.T) {
 // The component server has the workspace server's Host guard (DNS
 // rebinding), and its Hub needs the bridge page's token.
 func TestSimComponentServerGuard(t *testing.T) {
-	s := startSim(t, simConfig{ModuleDir: t.TempDir()})
+	s := startSim(t, simConfig{})
 	_, port, _ := net.SplitHostPort(s.compLn.Addr().String())
 	for _, path := range []string{"/bridge/", "/bridge.js", "/ws?id=" + bridgePageID, "/"} {
 		req, _ := http.NewRequest("GET", s.compOrigin+path, nil)
@@ -98,7 +98,7 @@ func TestSimNonLoopbackWarns(t *testing.T) {
 		{"0.0.0.0:0", true},
 	} {
 		var log bytes.Buffer
-		s, err := newSim(context.Background(), simConfig{Addr: tc.addr, ModuleDir: t.TempDir(), Log: &log})
+		s, err := newSim(context.Background(), simConfig{Addr: tc.addr, Log: &log})
 		if err != nil {
 			t.Fatal(err)
 		}

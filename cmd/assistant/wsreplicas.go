@@ -1,4 +1,9 @@
-//go:build !js
+//go:build !js && natsserver
+
+// The embedded NATS server is opt-in (-tags natsserver): compiling
+// nats-server took 50 of the 60 CPU seconds of a cold build of this
+// command, and a fresh clone's first "go run ./cmd/assistant sim" must be
+// fast (issue 18). wsreplicas_off.go says how to get it.
 
 package main
 
@@ -7,6 +12,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/imworkspace/assistant"
 	"github.com/imworkspace/assistant/wsbridge"
 	"github.com/imworkspace/assistant/wsbridge/natsroute"
 	"github.com/nats-io/nats-server/v2/server"
@@ -25,7 +31,17 @@ type wsReplicas struct {
 	closed bool
 }
 
-func startWSReplicas(hubOpts wsbridge.Options) (*wsReplicas, error) {
+// startWSReplicas starts both replicas and returns them, replica B's Hub
+// (which serves the page's socket) and replica A's Sender for id.
+func startWSReplicas(hubOpts wsbridge.Options, id string) (replicaSet, *wsbridge.Hub, assistant.Sender, error) {
+	w, err := newWSReplicas(hubOpts)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return w, w.b.Hub(), w.a.Sender(id), nil
+}
+
+func newWSReplicas(hubOpts wsbridge.Options) (*wsReplicas, error) {
 	ns, err := server.NewServer(&server.Options{DontListen: true, NoLog: true, NoSigs: true})
 	if err != nil {
 		return nil, err

@@ -1,4 +1,4 @@
-//go:build !js
+//go:build !js && natsserver
 
 package main
 
@@ -52,7 +52,7 @@ func TestSimReplicas(t *testing.T) {
 			page.Write(ctx, websocket.MessageText, fmt.Appendf(nil, `{"op":"ack","id":%d}`, f.ID))
 		}
 	}()
-	if err := s.replicas.b.Hub().WaitConnected(ctx, bridgePageID); err != nil {
+	if err := s.replicas.(*wsReplicas).b.Hub().WaitConnected(ctx, bridgePageID); err != nil {
 		t.Fatal(err)
 	}
 
@@ -82,7 +82,7 @@ func TestSimReplicas(t *testing.T) {
 	default:
 		t.Error("the page got nothing")
 	}
-	if s.replicas.a.Hub().Connected(bridgePageID) {
+	if s.replicas.(*wsReplicas).a.Hub().Connected(bridgePageID) {
 		t.Error("the page is connected to replica A too")
 	}
 }
@@ -102,7 +102,7 @@ func TestSimBrowserReplicas(t *testing.T) {
 	p.setChannel("web", "")
 	wctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	if err := s.replicas.b.Hub().WaitConnected(wctx, bridgePageID); err != nil {
+	if err := s.replicas.(*wsReplicas).b.Hub().WaitConnected(wctx, bridgePageID); err != nil {
 		t.Fatalf("the bridge page did not connect to replica B: %v", err)
 	}
 	eval[bool](p, `(() => { document.getElementById('hub-wire').value = `+
