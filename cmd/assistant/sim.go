@@ -19,6 +19,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+
 	"github.com/imworkspace/assistant"
 	"github.com/imworkspace/assistant/wsbridge"
 )
