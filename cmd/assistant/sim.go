@@ -100,8 +100,8 @@ type sim struct {
 	cfg        simConfig
 	hostLn     net.Listener
 	compLn     net.Listener
-	hostOrigin string   // http://host:port of hostLn
-	compOrigin string   // origin of compLn, see componentOrigin
+	hostOrigin string            // http://host:port of hostLn
+	compOrigin string            // origin of compLn, see componentOrigin
 	comp       *defaultComponent // the embedded default component; nil with --component or when compErr is set
 	compErr    error             // why the default component is unavailable
 	rules      assistant.Rules
