@@ -250,8 +250,8 @@ func (s *sim) workspaceOriginFor(compHost string) string {
 }
 
 // serve runs both servers until ctx is done, then shuts them down, letting
-// requests in flight finish for up to five seconds. It returns nil after a
-// clean shutdown.
+// requests in flight finish for up to five seconds and then closing what
+// is left. It returns nil unless serving or closing failed.
 func (s *sim) serve(ctx context.Context) error {
 	servers := []*http.Server{
 		{Handler: s.hostHandler(), ReadHeaderTimeout: 10 * time.Second},
@@ -284,8 +284,14 @@ func (s *sim) serve(ctx context.Context) error {
 	shutCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
 	for _, srv := range servers {
-		if e := srv.Shutdown(shutCtx); e != nil && err == nil {
-			err = e
+		// A browser keeps connections open that it has not sent a request
+		// on yet (Chromium preconnects), and Shutdown waits 5 s for them
+		// as for requests in flight: after the grace period close what is
+		// left. Ctrl-C with a browser open is a clean stop.
+		if e := srv.Shutdown(shutCtx); e != nil {
+			if e = srv.Close(); e != nil && err == nil {
+				err = e
+			}
 		}
 	}
 	wg.Wait()

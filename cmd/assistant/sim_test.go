@@ -367,6 +367,47 @@ func TestRunSim(t *testing.T) {
 	}
 }
 
+// TestRunSimStopsWithBrowserOpen stops the sim while a client holds a
+// connection it has sent no request on, as Chromium's preconnected sockets
+// do: the sim still stops cleanly (exit 0), within the 5 s grace period
+// and a margin for a loaded machine. It used to exit 2 with "context
+// deadline exceeded".
+func TestRunSimStopsWithBrowserOpen(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stdout, stderr syncBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"sim", "--addr", "127.0.0.1:0", "--component", "http://127.0.0.1:9/c.html"}, nil, &stdout, &stderr)
+	}()
+	var hostURL string
+	for deadline := time.Now().Add(10 * time.Second); hostURL == ""; {
+		if _, rest, ok := strings.Cut(stdout.String(), "workspace on "); ok {
+			hostURL, _, _ = strings.Cut(rest, " ")
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no URL printed; stdout %q, stderr %q", stdout.String(), stderr.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	u, _ := url.Parse(hostURL)
+	conn, err := net.Dial("tcp", u.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	time.Sleep(100 * time.Millisecond) // the server has accepted it
+	cancel()
+	select {
+	case code := <-done:
+		if code != exitOK {
+			t.Errorf("after Ctrl-C with a connection open: exit %d, stdout %q, stderr %q; want 0", code, stdout.String(), stderr.String())
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("sim did not stop within 15 s of Ctrl-C with a connection open")
+	}
+}
+
 func TestRunSimUsage(t *testing.T) {
 	for _, args := range [][]string{
 		{"sim", "--addr"},
