@@ -13,7 +13,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
@@ -56,17 +55,6 @@ type testLog struct{ t *testing.T }
 func (l testLog) Write(p []byte) (int, error) {
 	l.t.Logf("sim: %s", p)
 	return len(p), nil
-}
-
-// startComponents serves testdata/components from a third origin and
-// returns it: http://localhost:PORT, another site than the sim's
-// workspace on 127.0.0.1, as a real component is.
-func startComponents(t *testing.T) string {
-	t.Helper()
-	srv := httptest.NewServer(http.FileServer(http.Dir("testdata/components")))
-	t.Cleanup(srv.Close)
-	_, port, _ := net.SplitHostPort(srv.Listener.Addr().String())
-	return "http://localhost:" + port
 }
 
 func post(t *testing.T, url, origin, body string) (*http.Response, string) {

@@ -13,10 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/chromedp"
 	"github.com/coder/websocket"
 	"github.com/google/go-cmp/cmp"
-	"github.com/imworkspace/assistant/internal/browsertest"
 )
 
 // With --replicas 2 the demo's form sends from replica A; the bridge
@@ -84,41 +82,5 @@ func TestSimReplicas(t *testing.T) {
 	}
 	if s.replicas.(*wsReplicas).a.Hub().Connected(bridgePageID) {
 		t.Error("the page is connected to replica A too")
-	}
-}
-
-// The same in Chromium: the demo's bridge page connects to replica B, the
-// form sends from replica A, the workspace accepts the message and the
-// form's status names both replicas.
-func TestSimBrowserReplicas(t *testing.T) {
-	ctx := browsertest.New(t, 60*time.Second)
-	s := startSim(t, simConfig{Component: "http://127.0.0.1:9/unused.html", Replicas: 2})
-	u := s.hostOrigin + "/?demo=wsbridge"
-	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 800), chromedp.Navigate(u),
-		chromedp.WaitVisible(chromedp.CSS("#hub-send"))); err != nil {
-		t.Fatalf("loading %s: %v", u, err)
-	}
-	p := &page{t: t, ctx: ctx}
-	p.setChannel("web", "")
-	wctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	if err := s.replicas.(*wsReplicas).b.Hub().WaitConnected(wctx, bridgePageID); err != nil {
-		t.Fatalf("the bridge page did not connect to replica B: %v", err)
-	}
-	eval[bool](p, `(() => { document.getElementById('hub-wire').value = `+
-		jsString(`{"method":"sendMsg","type":"text","content":"from replica A"}`)+`; return true; })()`)
-	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS("#hub-send")),
-		chromedp.Poll[chromedp.Void](`!['', 'sending…'].includes(document.getElementById('hub-status').textContent)`,
-			chromedp.WithPollingTimeout(20*time.Second))); err != nil {
-		t.Fatalf("sending: %v", err)
-	}
-	status := eval[string](p, `document.getElementById('hub-status').textContent`)
-	want := "sent: the bridge page posted it and acknowledged (sent by replica A through NATS; the page's socket is on replica B)"
-	if status != want {
-		t.Errorf("status %q, want %q", status, want)
-	}
-	p.waitCounts(1, 0)
-	if got := eval[string](p, `document.querySelector('.msg[data-type=text] .text').textContent`); got != "from replica A" {
-		t.Errorf("workspace shows %q", got)
 	}
 }
