@@ -142,7 +142,7 @@ var (
 // Building them lazily saves a program that never checks channels the
 // work, not the code: semver is linked into every program that imports
 // this package (its init compiles regexps), a WASM page included;
-// scripts/wasmsize reports what that costs.
+// dev/wasmsize reports what that costs.
 func defaultRules() Rules {
 	defaultRulesOnce.Do(func() { defaultRulesVal = DefaultRules() })
 	return defaultRulesVal

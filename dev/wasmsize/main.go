@@ -4,7 +4,7 @@
 //
 // Run it from anywhere in the module:
 //
-//	go run ./scripts/wasmsize
+//	go run ./dev/wasmsize
 //
 // It builds, with the same toolchain and flags (-trimpath):
 //   - minimal: syscall/js only, parent.postMessage of one string;
@@ -103,12 +103,14 @@ func main() {
 }
 
 func run() error {
-	root, err := goEnv("GOMOD")
+	// The repository's root: go.work's directory (this command is in the
+	// dev module, the packages it measures in the root module).
+	root, err := goEnv("GOWORK")
 	if err != nil {
 		return err
 	}
-	if root == "" || root == os.DevNull {
-		return errors.New("run inside the module")
+	if root == "" || root == "off" {
+		return errors.New("run inside the repository (with its go.work)")
 	}
 	root = filepath.Dir(root)
 	tmp, err := os.MkdirTemp("", "wasmsize")

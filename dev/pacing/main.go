@@ -1,15 +1,16 @@
 //go:build !js
 
-// Command pacing is the pacing lab: it measures, in real Chromium, how far
-// apart a workspace host page sees the messages of a component page when
-// the host is busy with long tasks, for both transports (postmessage with a
-// Go WASM component, wsbridge with bridge.js), and writes docs/pacing.md and
+// Command pacing is the pacing lab: it measures, in real browsers (Chromium
+// and Firefox, through dev/internal/browser), how far apart a workspace
+// host page sees the messages of a component page when the host is busy
+// with long tasks, for both transports (postmessage with a Go WASM
+// component, wsbridge with bridge.js), and writes docs/pacing.md and
 // docs/pacing.png from the results.
 //
 // The component is served from another site than the host (localhost
-// framed by 127.0.0.1), so Chromium runs it in a renderer process of its
-// own, as in production; every run checks that the frame is an "iframe"
-// target. The host page is busy for a random 0-L ms every 150-400 ms.
+// framed by 127.0.0.1), so the browser runs it in a process of its own, as
+// in production; in Chromium every run checks that the frame is an
+// "iframe" target. The host page is busy for a random 0-L ms every 150-400 ms.
 //
 // One run per transport and long-task level L measures every margin at
 // once: it sends with margin 0, and the host gap a margin M would give is
@@ -19,9 +20,12 @@
 //
 // It takes long (about 1 s per message): run it outside CI.
 //
-//	go run ./scripts/pacing                  # sweep, then render the docs
-//	go run ./scripts/pacing -confirm 250     # add real runs at L = 200 ms
-//	go run ./scripts/pacing -render          # only re-render from docs/pacing.json
+// Run it from anywhere in the repository (paths are relative to its root):
+//
+//	go run ./dev/pacing                      # Chromium sweep, then render the docs
+//	go run ./dev/pacing -engine firefox -levels 0,200
+//	go run ./dev/pacing -confirm 250         # add real runs at L = 200 ms
+//	go run ./dev/pacing -render              # only re-render from docs/pacing.json
 package main
 
 import (
@@ -40,11 +44,11 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"testing"
 	"time"
 
-	"github.com/chromedp/chromedp"
 	"github.com/imworkspace/assistant"
-	"github.com/imworkspace/assistant/internal/browsertest"
+	"github.com/imworkspace/assistant/dev/internal/browser"
 	"github.com/imworkspace/assistant/wsbridge"
 )
 
@@ -56,9 +60,10 @@ var (
 
 // Run is one real run: n messages from one component to one host page.
 type Run struct {
-	Transport string    `json:"transport"` // "postmessage" or "wsbridge"
-	L         int       `json:"l"`         // host long tasks up to L ms
-	Margin    int       `json:"margin"`    // ms over 1000 the sender spaced its sends by
+	Engine    string    `json:"engine,omitempty"` // "firefox", or "" for chromium (runs before Firefox was measured)
+	Transport string    `json:"transport"`        // "postmessage" or "wsbridge"
+	L         int       `json:"l"`                // host long tasks up to L ms
+	Margin    int       `json:"margin"`           // ms over 1000 the sender spaced its sends by
 	Start     time.Time `json:"start"`
 	HostT     []float64 `json:"host_t"`            // host performance.now() at each message event, ms
 	HostAbs   []float64 `json:"host_abs"`          // the same on the epoch clock (timeOrigin + now), ms
@@ -71,6 +76,7 @@ type Run struct {
 // Data is everything the lab measured; docs/pacing.json keeps it.
 type Data struct {
 	Chromium string `json:"chromium"`
+	Firefox  string `json:"firefox,omitempty"`
 	CPUs     int    `json:"cpus"`
 	Go       string `json:"go"`
 	Runs     []Run  `json:"runs"`
@@ -78,6 +84,7 @@ type Data struct {
 
 func main() {
 	var (
+		engines  = flag.String("engine", "chromium", "comma-separated engines to measure: chromium, firefox")
 		out      = flag.String("data", "docs/pacing.json", "results file (read, appended to, rewritten after each run)")
 		docs     = flag.String("docs", "docs", "where pacing.md and pacing.png go")
 		n        = flag.Int("n", 101, "messages per sweep run")
@@ -90,6 +97,9 @@ func main() {
 	)
 	flag.Parse()
 	log.SetFlags(log.Ltime)
+	if err := chdirRoot(); err != nil {
+		log.Fatal(err)
+	}
 	var data Data
 	if b, err := os.ReadFile(*out); err == nil {
 		if err := json.Unmarshal(b, &data); err != nil {
@@ -114,8 +124,14 @@ func main() {
 		if *only != "" {
 			transports = []string{*only}
 		}
-		if err := measure(&data, *out, transports, sweep, *n, *n200, *confirm, *nconfirm); err != nil {
-			log.Fatal(err)
+		for _, name := range strings.Split(*engines, ",") {
+			e, ok := engineNamed(name)
+			if !ok {
+				log.Fatalf("-engine %q: want chromium or firefox", name)
+			}
+			if err := measure(&data, e, *out, transports, sweep, *n, *n200, *confirm, *nconfirm); err != nil {
+				log.Fatal(err)
+			}
 		}
 	}
 	if err := writeDocs(&data, *docs); err != nil {
@@ -123,32 +139,60 @@ func main() {
 	}
 }
 
-func measure(data *Data, out string, transports []string, sweep []int, n, n200, confirm, nconfirm int) error {
-	path := browsertest.ExecPath()
-	if path == "" {
-		return errors.New("no chromium found (apt-get install -y chromium, or set CHROMIUM)")
-	}
-	udd, err := os.MkdirTemp("", "pacing-chromium-")
+// chdirRoot changes to the repository's root (where go.work is), so the
+// default paths and the WASM build work from any directory in it.
+func chdirRoot() error {
+	dir, err := os.Getwd()
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(udd)
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), browsertest.AllocatorOptions(path, udd)...)
-	defer cancelAlloc()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	// Start the browser now, so that a broken install fails here.
-	if err := chromedp.Do(ctx); err != nil {
-		return fmt.Errorf("starting %s: %w", path, err)
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.work")); err == nil {
+			return os.Chdir(dir)
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return errors.New("run the pacing lab inside the repository (no go.work found above the current directory)")
+		}
+		dir = parent
 	}
-	product := "Chromium"
+}
+
+func engineNamed(name string) (browser.Engine, bool) {
+	for _, e := range browser.Engines() {
+		if e.Name == strings.TrimSpace(name) {
+			return e, true
+		}
+	}
+	return browser.Engine{}, false
+}
+
+// runEngine is how Run.Engine names e: "" for Chromium, as before Firefox.
+func runEngine(e browser.Engine) string {
+	if e.Name == browser.Chromium.Name {
+		return ""
+	}
+	return e.Name
+}
+
+func measure(data *Data, e browser.Engine, out string, transports []string, sweep []int, n, n200, confirm, nconfirm int) error {
+	path := e.ExecPath()
+	if path == "" {
+		return fmt.Errorf("no %s found (%s, or set $%s)", e.Name, e.Install, e.Env)
+	}
+	product := e.Name
 	if v, err := exec.Command(path, "--version").Output(); err == nil {
-		product = strings.TrimSpace(string(v)) // "Chromium 156.0.8078.108 built on Debian GNU/Linux 12 (bookworm)"
+		product = strings.TrimSpace(string(v)) // "Chromium 156.0.8078.108 built on Debian GNU/Linux 12 (bookworm)", "Mozilla Firefox 153.0esr"
 	}
-	data.Chromium, data.CPUs, data.Go = product, runtime.NumCPU(), runtime.Version()
+	if e.Name == browser.Chromium.Name {
+		data.Chromium = product
+	} else {
+		data.Firefox = product
+	}
+	data.CPUs, data.Go = runtime.NumCPU(), runtime.Version()
 	log.Printf("%s, %d CPUs, %s", product, data.CPUs, data.Go)
 
-	lab, err := newLab()
+	lab, err := newLab(e)
 	if err != nil {
 		return err
 	}
@@ -184,9 +228,9 @@ func measure(data *Data, out string, transports []string, sweep []int, n, n200, 
 		}
 	}
 	for _, j := range jobs {
-		log.Printf("%s L=%d margin=%d: %d messages", j.transport, j.l, j.margin, j.n)
+		log.Printf("%s: %s L=%d margin=%d: %d messages", e.Name, j.transport, j.l, j.margin, j.n)
 		run := func() (Run, error) {
-			rctx, cancel := context.WithTimeout(ctx, time.Duration(j.n)*3*time.Second+2*time.Minute)
+			rctx, cancel := context.WithTimeout(context.Background(), time.Duration(j.n)*3*time.Second+2*time.Minute)
 			defer cancel()
 			if j.transport == "postmessage" {
 				return lab.postmessage(rctx, j.l, j.margin, j.n)
@@ -198,6 +242,7 @@ func measure(data *Data, out string, transports []string, sweep []int, n, n200, 
 			return fmt.Errorf("%s L=%d margin=%d: %w", j.transport, j.l, j.margin, err)
 		}
 		r.Confirm = j.confirm
+		r.Engine = runEngine(e)
 		s := stats(r, r.Margin)
 		log.Printf("  %d gaps: min %.1f ms, %d under 1000 ms, overhead %.1f%%, host busy %.0f%%, load %s -> %s",
 			s.gaps, s.minGap, s.under, s.overhead*100, r.Busy*100, r.Load[0], r.Load[1])
@@ -211,7 +256,7 @@ func measure(data *Data, out string, transports []string, sweep []int, n, n200, 
 // lab serves the host page (on 127.0.0.1) and both components (on
 // localhost) for the whole session.
 type lab struct {
-	ctx        context.Context
+	engine     browser.Engine
 	host, comp *http.Server
 	hostOrigin string
 	compOrigin string
@@ -266,12 +311,12 @@ WebAssembly.instantiateStreaming(fetch("main.wasm"), go.importObject).then((r) =
 var bridgePage = template.Must(template.New("bridge").Parse(`<!doctype html><meta charset="utf-8"><title>component</title>
 <script src="{{.HubOrigin}}/bridge.js" data-url="{{.WS}}" data-id="{{.ID}}" data-target-origin="{{.HostOrigin}}" data-interval-ms="{{.Interval}}"></script>`))
 
-func newLab() (*lab, error) {
+func newLab(e browser.Engine) (*lab, error) {
 	dir, err := os.MkdirTemp("", "pacing-wasm-")
 	if err != nil {
 		return nil, err
 	}
-	l := &lab{dir: dir, reports: make(chan report, 8)}
+	l := &lab{engine: e, dir: dir, reports: make(chan report, 8)}
 	log.Print("building postmessage/testdata/component for js/wasm")
 	cmd := exec.Command("go", "build", "-o", filepath.Join(dir, "main.wasm"), "./postmessage/testdata/component")
 	cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
@@ -346,8 +391,11 @@ func newLab() (*lab, error) {
 	l.hub = wsbridge.NewHub(wsbridge.Options{
 		// The lab's own pages on loopback, each with a fresh id: no tokens.
 		InsecureSkipAuthentication: true,
-		OriginPatterns:             []string{"localhost:" + compPort},
-		OnError:                    func(id string, err error) { log.Printf("hub: page %q: %v", id, err) },
+		// bridge.js alone paces (data-interval-ms): the Hub's own pacing,
+		// 1000 ms + DefaultMargin since it was added, would hide the margin.
+		NoPacing:       true,
+		OriginPatterns: []string{"localhost:" + compPort},
+		OnError:        func(id string, err error) { log.Printf("hub: page %q: %v", id, err) },
 	})
 	hubMux := http.NewServeMux()
 	hubMux.Handle("/ws", l.hub)
@@ -369,31 +417,59 @@ func (l *lab) close() {
 	os.RemoveAll(l.dir)
 }
 
-// open navigates a fresh tab to the host page framing src and waits for
-// the component's iframe target: proof that it runs in its own process.
-func (l *lab) open(ctx context.Context, L int, src string) (context.Context, context.CancelFunc, error) {
-	tab, cancel := chromedp.NewContext(ctx)
+// open starts a fresh browser, navigates its tab to the host page framing
+// src and finds the component's frame (in Chromium: its own "iframe"
+// target, proof that it runs in its own process). close stops the browser.
+func (l *lab) open(L int, src string, timeout time.Duration) (tab *browser.Tab, close func(), err error) {
+	tb := &labTB{}
+	defer func() {
+		if v := recover(); v != nil {
+			tb.close()
+			tab, close, err = nil, nil, fmt.Errorf("starting %s: %v", l.engine.Name, v)
+		}
+	}()
+	tab = browser.New(tb, l.engine, timeout)
 	u := l.hostOrigin + "/?" + url.Values{"l": {fmt.Sprint(L)}, "src": {src}}.Encode()
-	if err := chromedp.Do(tab, chromedp.Navigate(u)); err != nil {
-		cancel()
-		return nil, nil, fmt.Errorf("navigate: %w", err)
+	if err := tab.Navigate(u); err != nil {
+		tb.close()
+		return nil, nil, err
 	}
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
-		targets, err := chromedp.Targets(tab)
-		if err != nil {
-			cancel()
-			return nil, nil, err
-		}
-		for _, t := range targets {
-			if t.Type == "iframe" && strings.HasPrefix(t.URL, l.compOrigin+"/") {
-				return tab, cancel, nil
-			}
-		}
-		if time.Now().After(deadline) {
-			cancel()
-			return nil, nil, errors.New("the component is no iframe target of its own: not cross-site?")
-		}
+	if _, err := tab.Frame(l.compOrigin+"/", 30*time.Second); err != nil {
+		tb.close()
+		return nil, nil, fmt.Errorf("the component is no cross-site frame: %w", err)
 	}
+	return tab, tb.close, nil
+}
+
+// labTB is the testing.TB that browser.New needs, for a command: it logs,
+// makes temporary directories, runs cleanups on close, and turns Fatalf
+// and Skipf into a panic that open recovers. The embedded nil TB is never
+// called: browser.New and the engines use only these methods.
+type labTB struct {
+	testing.TB
+	cleanups []func()
+}
+
+func (t *labTB) Helper()                           {}
+func (t *labTB) Logf(format string, args ...any)   { log.Printf(format, args...) }
+func (t *labTB) Fatalf(format string, args ...any) { panic(fmt.Sprintf(format, args...)) }
+func (t *labTB) Skipf(format string, args ...any)  { panic(fmt.Sprintf(format, args...)) }
+func (t *labTB) Cleanup(f func())                  { t.cleanups = append(t.cleanups, f) }
+func (t *labTB) TempDir() string {
+	dir, err := os.MkdirTemp("", "pacing-browser-")
+	if err != nil {
+		panic(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	return dir
+}
+
+// close runs the cleanups, last first.
+func (t *labTB) close() {
+	for i := len(t.cleanups) - 1; i >= 0; i-- {
+		t.cleanups[i]()
+	}
+	t.cleanups = nil
 }
 
 type hostRec struct {
@@ -403,12 +479,10 @@ type hostRec struct {
 
 // collect waits until the host has recorded n messages (or 10 s passed)
 // and fills r from the host page.
-func collect(tab context.Context, r *Run, n int) error {
+func collect(tab *browser.Tab, r *Run, n int) error {
 	var recs []hostRec
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(200 * time.Millisecond) {
-		var err error
-		recs, err = chromedp.Run(tab, chromedp.Evaluate[[]hostRec]("window.received"))
-		if err != nil {
+		if err := tab.Eval("window.received", &recs); err != nil {
 			return err
 		}
 		if len(recs) >= n || time.Now().After(deadline) {
@@ -422,11 +496,9 @@ func collect(tab context.Context, r *Run, n int) error {
 		r.HostT = append(r.HostT, rec.T)
 		r.HostAbs = append(r.HostAbs, rec.Abs)
 	}
-	busy, err := chromedp.Run(tab, chromedp.Evaluate[float64]("busyFraction()"))
-	if err != nil {
+	if err := tab.Eval("busyFraction()", &r.Busy); err != nil {
 		return err
 	}
-	r.Busy = busy
 	r.Load[1] = loadavg()
 	return nil
 }
@@ -438,11 +510,11 @@ func (l *lab) postmessage(ctx context.Context, L, margin, n int) (Run, error) {
 	}
 	src := l.compOrigin + "/wasm/?" + url.Values{"origin": {l.hostOrigin}, "host": {l.hostOrigin},
 		"n": {fmt.Sprint(n)}, "margin": {fmt.Sprint(margin)}}.Encode()
-	tab, cancel, err := l.open(ctx, L, src)
+	tab, closeTab, err := l.open(L, src, time.Duration(n)*3*time.Second+2*time.Minute)
 	if err != nil {
 		return r, err
 	}
-	defer cancel()
+	defer closeTab()
 	wait := func(event string) (report, error) {
 		select {
 		case rep := <-l.reports:
@@ -457,7 +529,7 @@ func (l *lab) postmessage(ctx context.Context, L, margin, n int) (Run, error) {
 	if _, err := wait("ready"); err != nil {
 		return r, err
 	}
-	if err := chromedp.Do(tab, chromedp.Evaluate[chromedp.Void]("start()")); err != nil {
+	if err := tab.Eval("start()", nil); err != nil {
 		return r, err
 	}
 	done, err := wait("done")
@@ -478,11 +550,11 @@ func (l *lab) wsbridge(ctx context.Context, L, margin, n int) (Run, error) {
 	l.pageSeq++
 	id := fmt.Sprintf("lab-%d", l.pageSeq)
 	src := l.compOrigin + "/bridge/?" + url.Values{"id": {id}, "interval": {fmt.Sprint(1000 + margin)}}.Encode()
-	tab, cancel, err := l.open(ctx, L, src)
+	tab, closeTab, err := l.open(L, src, time.Duration(n)*3*time.Second+2*time.Minute)
 	if err != nil {
 		return r, err
 	}
-	defer cancel()
+	defer closeTab()
 	s := l.hub.Sender(id)
 	// Until the page has connected, Send fails at once without sending.
 	for i := 0; i < n; {
