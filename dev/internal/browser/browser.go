@@ -75,7 +75,19 @@ type Engine struct {
 	// Install says how to install the browser on Debian.
 	Install string
 
-	start func(ctx context.Context, t testing.TB, path, dir string) (target, func(), error)
+	// prefs are extra Firefox prefs (see WithPrefs).
+	prefs map[string]any
+
+	start func(ctx context.Context, t testing.TB, path, dir string, prefs map[string]any) (target, func(), error)
+}
+
+// WithPrefs returns Firefox with extra profile prefs, named name: a test
+// uses it to run as a browser without a feature does, e.g. with
+// "dom.location.ancestorOrigins.enabled" false. Chromium ignores prefs.
+func (e Engine) WithPrefs(name string, prefs map[string]any) Engine {
+	e.Name = name
+	e.prefs = prefs
+	return e
 }
 
 // Chromium is Debian's chromium (or Chrome), driven with chromedp.
@@ -95,6 +107,14 @@ var Firefox = Engine{
 	Install:  "apt-get install -y firefox-esr",
 	start:    startFirefox,
 }
+
+// FirefoxNoAncestorOrigins is Firefox without location.ancestorOrigins
+// (pref dom.location.ancestorOrigins.enabled false), as Firefox releases
+// before it shipped the property were: Firefox ESR 153 has it. Tests of what
+// a page does where the browser does not tell it its parent's origin run
+// in it.
+var FirefoxNoAncestorOrigins = Firefox.WithPrefs("firefox-no-ancestororigins",
+	map[string]any{"dom.location.ancestorOrigins.enabled": false})
 
 // Engines returns every engine, Chromium first.
 func Engines() []Engine { return []Engine{Chromium, Firefox} }
@@ -163,7 +183,7 @@ func New(t testing.TB, e Engine, timeout time.Duration) *Tab {
 		t.Skipf("browser: no %s found (looked for $%s, %v; %s); skipping", e.Name, e.Env, e.Commands, e.Install)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	tg, stop, err := e.start(ctx, t, path, t.TempDir())
+	tg, stop, err := e.start(ctx, t, path, t.TempDir(), e.prefs)
 	if err != nil {
 		cancel()
 		t.Fatalf("browser: starting %s (%s): %v", e.Name, path, err)
@@ -244,7 +264,7 @@ func (b *Tab) Frame(prefix string, timeout time.Duration) (*Tab, error) {
 		}
 		if time.Now().After(deadline) {
 			what := "frames"
-			if b.engine.Name == Chromium.Name {
+			if b.engine.Env == Chromium.Env {
 				what = "cross-site iframe targets (a same-site frame has none)"
 			}
 			return nil, fmt.Errorf("browser: no frame at %s* within %v in %s; %s: %q", prefix, timeout, b.engine.Name, what, seen)

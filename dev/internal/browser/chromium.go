@@ -34,7 +34,7 @@ func chromiumOptions(path, dir string) []chromedp.ExecAllocatorOption {
 	}
 }
 
-func startChromium(ctx context.Context, t testing.TB, path, dir string) (target, func(), error) {
+func startChromium(ctx context.Context, t testing.TB, path, dir string, _ map[string]any) (target, func(), error) {
 	actx, cancelAlloc := chromedp.NewExecAllocator(ctx, chromiumOptions(path, dir)...)
 	bctx, cancelBrowser := chromedp.NewContext(actx, chromedp.WithErrorf(t.Logf))
 	stop := func() {

@@ -7,10 +7,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -52,12 +54,16 @@ var firefoxPrefs = []struct {
 	{"browser.shell.checkDefaultBrowser", false, "no default-browser check"},
 }
 
-// userJS renders firefoxPrefs as a user.js file.
-func userJS() []byte {
+// userJS renders firefoxPrefs, then extra, as a user.js file.
+func userJS(extra map[string]any) []byte {
 	var b strings.Builder
 	for _, p := range firefoxPrefs {
 		v, _ := json.Marshal(p.value)
 		fmt.Fprintf(&b, "// %s\nuser_pref(%q, %s);\n", p.why, p.name, v)
+	}
+	for _, name := range slices.Sorted(maps.Keys(extra)) {
+		v, _ := json.Marshal(extra[name])
+		fmt.Fprintf(&b, "user_pref(%q, %s);\n", name, v)
 	}
 	return []byte(b.String())
 }
@@ -67,8 +73,8 @@ var bidiListening = regexp.MustCompile(`WebDriver BiDi listening on (ws://\S+)`)
 // startFirefox starts Firefox headless with a fresh profile in dir and
 // WebDriver BiDi on a port it picks (--remote-debugging-port=0; it prints
 // the address on stderr), opens a session, and returns its first tab.
-func startFirefox(ctx context.Context, t testing.TB, path, dir string) (target, func(), error) {
-	if err := os.WriteFile(filepath.Join(dir, "user.js"), userJS(), 0o644); err != nil {
+func startFirefox(ctx context.Context, t testing.TB, path, dir string, prefs map[string]any) (target, func(), error) {
+	if err := os.WriteFile(filepath.Join(dir, "user.js"), userJS(prefs), 0o644); err != nil {
 		return nil, nil, err
 	}
 	cmd := exec.Command(path, "--headless", "--no-remote", "--remote-debugging-port=0", "--profile", dir, "about:blank")
