@@ -56,10 +56,11 @@ func TestBrowserEndToEnd(t *testing.T) {
 }
 
 // The fault test in a real browser: 30 sends while the connection is cut
-// three times (1001, as a load balancer or a dying server does) and the
+// four times (1001, as a load balancer or a dying server does; once with
+// the message in flight, swallowed, so it never reaches the page) and the
 // component page reloads once. Every Send that returned nil reached the
-// host exactly once, none twice, the others returned an error; host-observed
-// gaps stay >= 1000 ms throughout.
+// host exactly once, none twice, the others returned an error (the
+// swallowed one certainly); host-observed gaps stay >= 1000 ms throughout.
 func TestBrowserFault(t *testing.T) {
 	if testing.Short() {
 		t.Skip("about 40 s per engine; skipped with -short")
@@ -76,6 +77,8 @@ func TestBrowserFault(t *testing.T) {
 			switch i {
 			case 5, 25: // between sends
 				b.proxy.cut()
+			case 8: // the message is lost on the way: Send must fail
+				b.proxy.dropAndCutNext()
 			case 12: // 20 ms after the next write: the page holds the message
 				b.proxy.cutAfterNext()
 			case 18:
@@ -109,8 +112,11 @@ func TestBrowserFault(t *testing.T) {
 				t.Logf("Send(%s): %v (host got it %d times)", text(i), err, n)
 			}
 		}
-		if n := b.proxy.cutCount(); n != 3 {
-			t.Errorf("%d cuts, want 3", n)
+		if n := b.proxy.cutCount(); n != 4 {
+			t.Errorf("%d cuts, want 4", n)
+		}
+		if results[8] == nil {
+			t.Errorf("Send(%s), whose frame never reached the page, = nil", text(8))
 		}
 		if ok < 15 {
 			t.Errorf("only %d of 30 sends succeeded; the bridge does not recover well", ok)

@@ -32,6 +32,7 @@ type proxy struct {
 	live     []*proxied
 	rewrites []string // data for the next msg frames, in order
 	cutNext  bool     // cut 20 ms after the next msg frame
+	dropNext bool     // swallow the next msg frame and cut at once
 	cuts     int
 	wg       sync.WaitGroup
 }
@@ -103,7 +104,7 @@ func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		pipe(c.down, c.up, nil)
 		c.close(websocket.StatusGoingAway)
 	}()
-	pipe(c.up, c.down, func(frame []byte) []byte { return p.rewrite(c, frame) }) // Hub → page
+	pipe(c.up, c.down, func(frame []byte) []byte { return p.rewrite(c, frame) }) // Hub → page; nil: not passed on
 	c.close(websocket.StatusGoingAway)
 	<-done
 }
@@ -115,7 +116,9 @@ func pipe(from, to *websocket.Conn, edit func([]byte) []byte) {
 			return
 		}
 		if edit != nil {
-			data = edit(data)
+			if data = edit(data); data == nil {
+				continue
+			}
 		}
 		ctx, cancel := contextTimeout(10 * time.Second)
 		err = to.Write(ctx, typ, data)
@@ -138,6 +141,12 @@ func (p *proxy) rewrite(c *proxied, frame []byte) []byte {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.dropNext {
+		p.dropNext = false
+		p.cuts++
+		go c.close(websocket.StatusGoingAway)
+		return nil
+	}
 	if p.cutNext {
 		p.cutNext = false
 		time.AfterFunc(20*time.Millisecond, func() {
@@ -178,6 +187,14 @@ func (p *proxy) cut() bool {
 func (p *proxy) cutAfterNext() {
 	p.mu.Lock()
 	p.cutNext = true
+	p.mu.Unlock()
+}
+
+// dropAndCutNext swallows the next msg frame and cuts the connection: the
+// page never sees that message.
+func (p *proxy) dropAndCutNext() {
+	p.mu.Lock()
+	p.dropNext = true
 	p.mu.Unlock()
 }
 
