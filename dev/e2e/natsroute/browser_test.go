@@ -168,4 +168,3 @@ func TestBrowserCrossReplica(t *testing.T) {
 		hostpage.Note(t)
 	})
 }
-
