@@ -129,7 +129,9 @@ func serve(t *testing.T, pkg, page string, tags ...string) *servers {
 	compMux := http.NewServeMux()
 	compMux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.Header().Set("Content-Security-Policy", "frame-ancestors "+s.hostOrigin)
+		if r.URL.Query().Get("nocsp") == "" { // nocsp: for tests of what the page itself does when framed by others
+			w.Header().Set("Content-Security-Policy", "frame-ancestors "+s.hostOrigin)
+		}
 		fmt.Fprint(w, page)
 	})
 	compMux.HandleFunc("GET /main.wasm", func(w http.ResponseWriter, r *http.Request) {
