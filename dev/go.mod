@@ -6,8 +6,11 @@ require (
 	github.com/chromedp/chromedp v0.23.0
 	github.com/coder/websocket v1.8.15
 	github.com/imworkspace/assistant v0.0.0
+	github.com/imworkspace/assistant/wsbridge/natsroute v0.0.0
 	github.com/nats-io/nats-server/v2 v2.15.2
 	github.com/nats-io/nats.go v1.55.0
+	golang.org/x/image v0.48.0
+	golang.org/x/tools v0.52.0
 )
 
 require (
@@ -22,8 +25,13 @@ require (
 	github.com/nats-io/nkeys v0.4.16 // indirect
 	github.com/nats-io/nuid v1.0.1 // indirect
 	golang.org/x/crypto v0.58.0 // indirect
+	golang.org/x/mod v0.42.0 // indirect
+	golang.org/x/sync v0.24.0 // indirect
 	golang.org/x/sys v0.50.0 // indirect
 	golang.org/x/time v0.16.0 // indirect
 )
 
-replace github.com/imworkspace/assistant => ../
+replace (
+	github.com/imworkspace/assistant => ../
+	github.com/imworkspace/assistant/wsbridge/natsroute => ../wsbridge/natsroute
+)

@@ -16,7 +16,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/coder/websocket"
 	"github.com/google/go-cmp/cmp"
-	"github.com/imworkspace/assistant/internal/browsertest"
+	"github.com/imworkspace/assistant/cmd/assistant/internal/browsertest"
 )
 
 // With --replicas 2 the demo's form sends from replica A; the bridge

@@ -8,10 +8,11 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
-// chromiumOptions are the flags Chromium starts with: headless, its profile
+// ChromiumFlags are the flags Chromium starts with (New uses them; the
+// pacing lab, which drives chromedp itself, too): headless, its profile
 // in dir, without network side traffic, and without throttling background
 // timers, so that pacing can be measured.
-func chromiumOptions(path, dir string) []chromedp.ExecAllocatorOption {
+func ChromiumFlags(path, dir string) []chromedp.ExecAllocatorOption {
 	return []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(path),
 		chromedp.UserDataDir(dir),
@@ -35,7 +36,7 @@ func chromiumOptions(path, dir string) []chromedp.ExecAllocatorOption {
 }
 
 func startChromium(ctx context.Context, t testing.TB, path, dir string, _ map[string]any) (target, func(), error) {
-	actx, cancelAlloc := chromedp.NewExecAllocator(ctx, chromiumOptions(path, dir)...)
+	actx, cancelAlloc := chromedp.NewExecAllocator(ctx, ChromiumFlags(path, dir)...)
 	bctx, cancelBrowser := chromedp.NewContext(actx, chromedp.WithErrorf(t.Logf))
 	stop := func() {
 		cancelBrowser()
