@@ -317,8 +317,8 @@ func newLab(e browser.Engine) (*lab, error) {
 		return nil, err
 	}
 	l := &lab{engine: e, dir: dir, reports: make(chan report, 8)}
-	log.Print("building postmessage/testdata/component for js/wasm")
-	cmd := exec.Command("go", "build", "-o", filepath.Join(dir, "main.wasm"), "./postmessage/testdata/component")
+	log.Print("building dev/e2e/postmessage/testdata/component for js/wasm")
+	cmd := exec.Command("go", "build", "-o", filepath.Join(dir, "main.wasm"), "./dev/e2e/postmessage/testdata/component")
 	cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("building the WASM component (run from the module root): %v\n%s", err, out)

@@ -246,7 +246,7 @@ func writeDocs(d *Data, dir string) error {
 	p("- The host page is on http://127.0.0.1:A and frames the component on http://localhost:B: another site, so Chromium runs the component in a renderer process of its own, ")
 	p("as in production, and each run checks that the component is an `iframe` target. (A same-site frame shares the host's process: a host long task then also stalls the component, which hides the problem.)\n")
 	p("- The host is busy for a random 0–L ms every 150–400 ms, and records `performance.now()` in its `message` handler.\n")
-	p("- postmessage: a Go WASM component (postmessage/testdata/component) sends through `RateLimited(postmessage.New(origin), WithMargin(0))` as fast as Send returns. ")
+	p("- postmessage: a Go WASM component (dev/e2e/postmessage/testdata/component) sends through `RateLimited(postmessage.New(origin), WithMargin(0))` as fast as Send returns. ")
 	p("wsbridge: Go sends through a Hub's Sender as fast as the page acknowledges, so bridge.js alone paces them, with `data-interval-ms=\"1000\"`.\n")
 	p("- One run per transport and level, with margin 0, gives every margin: a margin M delays each send by M, and when a message reaches the busy host does not depend on it, ")
 	p("so the host's gap becomes the measured gap plus M. The real runs above check the chosen margin directly.\n")
