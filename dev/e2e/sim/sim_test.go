@@ -455,7 +455,7 @@ func TestSimBrowserBusyHost(t *testing.T) {
 			return 'scheduled';
 		})()`)
 		time.Sleep(100 * time.Millisecond) // the task has started
-		if err := p.frame.Eval(`document.getElementById('send-text').click(); document.getElementById('send-rich').click()`, nil); err != nil {
+		if err := p.frame.Eval(`(() => { document.getElementById('send-text').click(); document.getElementById('send-rich').click(); })()`, nil); err != nil {
 			t.Fatalf("clicking in the component: %v", err)
 		}
 		p.waitCounts(1, 1)
