@@ -34,7 +34,9 @@ func openSim(t *testing.T, tab *browser.Tab, s *simProc, query url.Values, compO
 	}
 	p := &page{t: t, tab: tab, frame: frame}
 	if err := frame.Poll(`(() => { const b = document.querySelector(`+jsString(firstButton)+`); return !!b && b.offsetParent !== null; })()`, 30*time.Second); err != nil {
-		t.Fatalf("waiting for %s in the component: %v", firstButton, err)
+		var shown string
+		frame.Eval(`document.body ? document.body.innerText : ''`, &shown)
+		t.Fatalf("waiting for %s in the component: %v; the frame shows:\n%s", firstButton, err, shown)
 	}
 	return p
 }
