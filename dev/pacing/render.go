@@ -240,7 +240,11 @@ func writeDocs(d *Data, dir string) error {
 
 	p("## How it was measured\n\n")
 	p("`go run ./dev/pacing` (about half an hour; not part of CI; `-engine firefox -levels 0,200` for the Firefox runs). ")
-	p("Headless %s on a %d-core VM (%s), shared with other engineers' builds and browser tests running at the same time, ", d.Chromium, d.CPUs, d.Go)
+	browsers := "Headless " + d.Chromium
+	if d.Firefox != "" {
+		browsers += " (chromedp) and headless " + d.Firefox + " (WebDriver BiDi), each run in a fresh browser,"
+	}
+	p("%s on a %d-core VM (%s), shared with other engineers' builds and browser tests running at the same time, ", browsers, d.CPUs, d.Go)
 	p("so other processes competed for the CPU (load averages of 1 to 12 on 2 cores, per run in the last table): the numbers are pessimistic for a user's own machine. ")
 	p("A gap that shrank by more than L, such as an idle host's 900 ms, comes from that contention (a starved renderer dispatches late too), not from the host's tasks.\n\n")
 	p("- The host page is on http://127.0.0.1:A and frames the component on http://localhost:B: another site, so Chromium runs the component in a renderer process of its own, ")
