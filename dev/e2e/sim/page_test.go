@@ -24,10 +24,7 @@ type page struct {
 // in it.
 func openSim(t *testing.T, tab *browser.Tab, s *simProc, query url.Values, compOrigin, firstButton string) *page {
 	t.Helper()
-	u := s.pageURL(t, query)
-	if err := tab.Navigate(u); err != nil {
-		t.Fatal(err)
-	}
+	s.open(t, tab, query)
 	frame, err := tab.Frame(compOrigin+"/", 30*time.Second)
 	if err != nil {
 		t.Fatal(err)

@@ -25,6 +25,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/imworkspace/assistant/dev/internal/browser"
 )
 
 var (
@@ -182,20 +184,19 @@ func startSim(t *testing.T, bin string, args ...string) *simProc {
 	return s
 }
 
-// pageURL is the printed URL with query's parameters added (its own, such
-// as a secret, kept).
-func (s *simProc) pageURL(t *testing.T, query url.Values) string {
+// open loads the sim's workspace page in tab as a user does: first the
+// exact URL the sim printed (which may carry a secret that the sim trades
+// for a cookie), then, when query is not empty, the page with query.
+func (s *simProc) open(t *testing.T, tab *browser.Tab, query url.Values) {
 	t.Helper()
-	u, err := url.Parse(s.URL)
-	if err != nil {
+	if err := tab.Navigate(s.URL); err != nil {
 		t.Fatal(err)
 	}
-	q := u.Query()
-	for k, vs := range query {
-		q[k] = vs
+	if len(query) > 0 {
+		if err := tab.Navigate(s.Origin + "/?" + query.Encode()); err != nil {
+			t.Fatal(err)
+		}
 	}
-	u.RawQuery = q.Encode()
-	return u.String()
 }
 
 // lineLogger logs what a process writes, line by line, while the test

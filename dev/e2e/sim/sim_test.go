@@ -334,9 +334,7 @@ func wsSend(t *testing.T, tab *browser.Tab, wire string) string {
 // openWSDemo opens the sim's wsbridge demo page.
 func openWSDemo(t *testing.T, tab *browser.Tab, s *simProc) *page {
 	t.Helper()
-	if err := tab.Navigate(s.pageURL(t, url.Values{"demo": {"wsbridge"}})); err != nil {
-		t.Fatal(err)
-	}
+	s.open(t, tab, url.Values{"demo": {"wsbridge"}})
 	if err := tab.Poll(`!!document.getElementById('hub-send')`, 30*time.Second); err != nil {
 		t.Fatal(err)
 	}
