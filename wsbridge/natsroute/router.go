@@ -435,6 +435,7 @@ func (r *Router) onClaim(m *nats.Msg) {
 		return
 	}
 	if !r.clock.observe(c.T) {
+		r.dropped.Add(1)
 		r.log.Warn("natsroute: claim from a clock too far ahead, ignored", "replica", c.Replica)
 		return
 	}
@@ -486,6 +487,7 @@ func (r *Router) serve(sealed *nats.Msg) {
 		return
 	}
 	now := time.Now()
+	replyBy := deadline // the caller's: it waits for an answer until then
 	if limit := now.Add(r.opts.Timeout); deadline.After(limit) {
 		deadline = limit // the owner's bound, whatever the caller asked for
 	}
@@ -520,11 +522,13 @@ func (r *Router) serve(sealed *nats.Msg) {
 		go r.answerRepeat(m, e, deadline)
 		return
 	}
-	go r.deliver(m, id, e, deadline)
+	go r.deliver(m, id, e, deadline, replyBy)
 }
 
 // deliver sends one request's message through the Hub and answers it.
-func (r *Router) deliver(m *nats.Msg, id string, e *entry, deadline time.Time) {
+// The send ends by deadline (the owner's bound); it is answered if the
+// caller still waits (replyBy).
+func (r *Router) deliver(m *nats.Msg, id string, e *entry, deadline, replyBy time.Time) {
 	defer r.wg.Done()
 	msg, err := assistant.Decode(m.Data)
 	held := len(m.Data)
@@ -543,7 +547,7 @@ func (r *Router) deliver(m *nats.Msg, id string, e *entry, deadline time.Time) {
 	r.dd.finish(e, reply, sent, now)
 	r.release(id, held)
 	r.mu.Unlock()
-	if now.Before(deadline) {
+	if now.Before(replyBy) {
 		r.respond(m, reply)
 	}
 }

@@ -257,8 +257,8 @@ func (r *Router) drop(what string, err error) {
 // unread because they did not verify: not sealed under one of
 // Options.Keys (forged, tampered with, or sealed with a key it does not
 // hold), bound to another request, or sealed more than a few seconds from
-// its clock (a replay, or clocks out of sync). Always 0 with
-// InsecureNoKey. A growing count means a client on the NATS account that
+// its clock (a replay, or clocks out of sync), and claims stamped more
+// than a few seconds ahead of its clock. A growing count means a client on the NATS account that
 // should not be there, or replicas with different keys or clocks.
 func (r *Router) Dropped() uint64 { return r.dropped.Load() }
 
