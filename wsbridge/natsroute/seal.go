@@ -125,7 +125,22 @@ func (k *keyring) seal(kind byte, subject, reply string, e envelope) (*nats.Msg,
 	if len(e.replica) > 255 || len(e.reqID) > 255 || len(e.header) > 255 {
 		return nil, errors.New("natsroute: envelope field too long")
 	}
-	p := make([]byte, 0, 64+len(e.replica)+len(e.reqID)+len(e.data))
+	// The plaintext is written after the prefix and the nonce, and sealed
+	// in place: one buffer per message.
+	a := k.aeads[0]
+	hdr := len(sealPrefix) + a.NonceSize()
+	size := 8 + 3 + len(e.replica) + len(e.reqID) + len(e.data) + a.Overhead()
+	for key, vs := range e.header {
+		size += len(vs) * (3 + len(key))
+		for _, v := range vs {
+			size += len(v)
+		}
+	}
+	buf := make([]byte, hdr, hdr+size)
+	copy(buf, sealPrefix)
+	nonce := buf[len(sealPrefix):hdr]
+	rand.Read(nonce)
+	p := buf[hdr:]
 	p = binary.BigEndian.AppendUint64(p, uint64(e.sent.UnixNano()))
 	p = append(p, byte(len(e.replica)))
 	p = append(p, e.replica...)
@@ -151,14 +166,8 @@ func (k *keyring) seal(kind byte, subject, reply string, e envelope) (*nats.Msg,
 		}
 	}
 	p = append(p, e.data...)
-
-	a := k.aeads[0]
-	out := make([]byte, len(sealPrefix)+a.NonceSize(), len(sealPrefix)+a.NonceSize()+len(p)+a.Overhead())
-	copy(out, sealPrefix)
-	nonce := out[len(sealPrefix):]
-	rand.Read(nonce)
-	out = a.Seal(out, nonce, p, additional(kind, subject, reply))
-	return &nats.Msg{Subject: subject, Reply: reply, Data: out}, nil
+	ct := a.Seal(p[:0], nonce, p, additional(kind, subject, reply))
+	return &nats.Msg{Subject: subject, Reply: reply, Data: buf[:hdr+len(ct)]}, nil
 }
 
 func mapKeys(h nats.Header) func(func(string) bool) {

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/imworkspace/assistant"
 	"github.com/imworkspace/assistant/wsbridge"
 	"github.com/imworkspace/assistant/wsbridge/wsbridgetest"
@@ -526,5 +527,75 @@ func TestTamperedAndReplayedDropped(t *testing.T) {
 	}
 	if r, err := replies.NextMsg(100 * time.Millisecond); err == nil {
 		t.Errorf("the spy got an answer: %v", r)
+	}
+}
+
+// The envelope: what is sealed comes back; anything else about the
+// message (kind, subject, reply subject, key, a byte, its time) makes it
+// fail.
+func TestSealOpen(t *testing.T) {
+	old, neu := bytes.Repeat([]byte("o"), MinKeySize), bytes.Repeat([]byte("n"), MinKeySize)
+	k1, _ := newKeyring([][]byte{old})
+	k2, _ := newKeyring([][]byte{neu, old})
+	now := time.Now()
+	h := nats.Header{hdrRequest: {"a.x"}, hdrDeadline: {"123"}, "Multi": {"1", "2"}}
+	in := envelope{replica: "a", sent: now, reqID: "a.x", header: h, data: []byte("payload")}
+	m, err := k1.seal(kindRequest, "s.page.cA", "_INBOX.a.b", in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(m.Data, []byte("payload")) || bytes.Contains(m.Data, []byte("a.x")) || m.Header != nil {
+		t.Errorf("sealed message shows its content: %q", m.Data)
+	}
+	for name, k := range map[string]*keyring{"same key": k1, "rotating": k2} {
+		e, err := k.open(kindRequest, "s.page.cA", "_INBOX.a.b", m, now)
+		if err != nil {
+			t.Fatalf("%s: open = %v", name, err)
+		}
+		got := []any{e.replica, e.sent.UnixNano(), e.reqID, e.header, string(e.data)}
+		want := []any{in.replica, in.sent.UnixNano(), in.reqID, in.header, string(in.data)}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("%s: open (-want +got):\n%s", name, diff)
+		}
+	}
+	fails := map[string]func() error{
+		"as a reply":    func() error { _, err := k1.open(kindReply, "s.page.cA", "_INBOX.a.b", m, now); return err },
+		"other subject": func() error { _, err := k1.open(kindRequest, "s.page.cB", "_INBOX.a.b", m, now); return err },
+		"other reply":   func() error { _, err := k1.open(kindRequest, "s.page.cA", "_INBOX.a.c", m, now); return err },
+		"new key only": func() error {
+			k, _ := newKeyring([][]byte{neu})
+			_, err := k.open(kindRequest, "s.page.cA", "_INBOX.a.b", m, now)
+			return err
+		},
+		"too old": func() error {
+			_, err := k1.open(kindRequest, "s.page.cA", "_INBOX.a.b", m, now.Add(maxAge+time.Second))
+			return err
+		},
+		"too far ahead": func() error {
+			_, err := k1.open(kindRequest, "s.page.cA", "_INBOX.a.b", m, now.Add(-maxAhead-time.Second))
+			return err
+		},
+		"with headers": func() error {
+			_, err := k1.open(kindRequest, "s.page.cA", "_INBOX.a.b", &nats.Msg{Data: m.Data, Header: nats.Header{"X": {"1"}}}, now)
+			return err
+		},
+		"truncated": func() error {
+			_, err := k1.open(kindRequest, "s.page.cA", "_INBOX.a.b", &nats.Msg{Data: m.Data[:20]}, now)
+			return err
+		},
+		"empty": func() error { _, err := k1.open(kindRequest, "s.page.cA", "_INBOX.a.b", &nats.Msg{}, now); return err },
+	}
+	for i := range m.Data {
+		fails["byte "+strconv.Itoa(i)] = func() error {
+			d := bytes.Clone(m.Data)
+			d[i] ^= 0x80
+			_, err := k1.open(kindRequest, "s.page.cA", "_INBOX.a.b", &nats.Msg{Data: d}, now)
+			return err
+		}
+	}
+	for name, f := range fails {
+		if f() == nil {
+			t.Errorf("%s: open = nil error", name)
+		}
 	}
 }
