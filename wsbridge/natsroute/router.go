@@ -75,15 +75,17 @@ type Options struct {
 	// if empty). Each live replica must have its own; at most 64 bytes of
 	// printable ASCII without spaces or dots.
 	Replica string
-	// Timeout bounds a Send whose context has no deadline. Default
-	// DefaultTimeout.
+	// Timeout bounds a Send whose context has no deadline, and how long
+	// this replica serves a request from another, whatever deadline it
+	// carries. Default DefaultTimeout.
 	Timeout time.Duration
 	// RetryDelay is how long a Send waits before its one retry after
 	// finding no page. Default DefaultRetryDelay.
 	RetryDelay time.Duration
 	// MaxInFlight bounds the requests this replica serves at once plus
-	// those it served in the last 2 s (remembered by request id, so that a
-	// repeat is answered, not sent again); beyond it requests fail with
+	// those it has served that are less than 5 s old (remembered, so that
+	// a repeat or a replay is answered, not sent again; 2 s with
+	// InsecureNoKey); beyond it requests fail with
 	// wsbridge.ErrTooManyPending. Default DefaultMaxInFlight.
 	MaxInFlight int
 	// MaxPerPage bounds the requests this replica serves at once for one
