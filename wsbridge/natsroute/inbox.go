@@ -26,6 +26,7 @@ type inbox struct {
 
 	mu      sync.Mutex
 	waiting map[string]chan *nats.Msg
+	closing bool // unsubscribe once no request waits
 }
 
 // inboxBuffer is how many unread messages a request keeps; NATS messages
@@ -66,7 +67,24 @@ func (in *inbox) register() (string, chan *nats.Msg) {
 func (in *inbox) unregister(subj string) {
 	in.mu.Lock()
 	delete(in.waiting, subj)
+	last := in.closing && len(in.waiting) == 0
 	in.mu.Unlock()
+	if last {
+		in.sub.Unsubscribe()
+	}
+}
+
+// close unsubscribes once the requests waiting for a reply have ended
+// (each by its context at the latest): a Router that closes still hears
+// the answers to the Sends it made before.
+func (in *inbox) close() {
+	in.mu.Lock()
+	in.closing = true
+	last := len(in.waiting) == 0
+	in.mu.Unlock()
+	if last {
+		in.sub.Unsubscribe()
+	}
 }
 
 // request sends req and returns its reply, with the errors of

@@ -303,7 +303,7 @@ func (r *Router) stop() {
 	r.mu.Unlock()
 	r.claimSub.Unsubscribe()
 	if r.inbox != nil {
-		r.inbox.sub.Unsubscribe()
+		r.inbox.close()
 	}
 	r.nc.RemoveStatusListener(r.status)
 	close(r.quit)

@@ -599,3 +599,28 @@ func TestSealOpen(t *testing.T) {
 		}
 	}
 }
+
+// The replies to a Router's Sends come to its own inbox subscription: a
+// Send in flight when the Router closes still hears its answer (Close
+// leaves the subscription until the last waiting Send ends), instead of
+// ending in the ambiguous ErrTimeout.
+func TestSendInFlightAcrossClose(t *testing.T) {
+	c, a, b := twoReplicas(t, wsbridge.Options{}, Options{})
+	p := b.dial(t, "p", &wsbridgetest.Host{}, wsbridgetest.Options{Hold: true})
+	c.waitInterest(0, "p")
+	ctx := ctxT(t, 20*time.Second)
+	errc := make(chan error, 1)
+	go func() { errc <- a.r.Sender("p").Send(ctx, assistant.NewText("x")) }()
+	frames, err := p.Held(ctx, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.r.Close()
+	if err := p.Ack(frames[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-errc; err != nil {
+		t.Errorf("Send in flight across Close = %v, want nil", err)
+	}
+	waitSubs(t, a.nc, 0)
+}
