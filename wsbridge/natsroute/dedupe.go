@@ -6,6 +6,7 @@ import (
 	"container/heap"
 	"crypto/sha256"
 	"encoding/binary"
+	"slices"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -53,7 +54,7 @@ const dedupeWindow = 2 * time.Second
 
 type entry struct {
 	key      [32]byte
-	nonce    string        // of the seal; "" when unsealed
+	nonces   []string      // of the seals of the attempts served; none when unsealed
 	sent     time.Time     // the seal's time; zero when unsealed
 	retry    bool          // finished, and nothing was sent
 	deadline time.Time     // the request's; once finished, when to forget it
@@ -71,17 +72,24 @@ func newDedupe(max int) *dedupe {
 // repeat. nonce and sent are the seal's (zero when unsealed). It returns
 // nil when the cache is full of live entries.
 func (d *dedupe) begin(key [32]byte, nonce string, sent, deadline, now time.Time) (e *entry, first bool) {
-	if e := d.byKey[key]; e != nil {
-		if !e.retry || e.nonce == nonce {
-			return e, false
+	var earlier []string
+	if old := d.byKey[key]; old != nil {
+		if !old.retry || nonce == "" || slices.Contains(old.nonces, nonce) {
+			return old, false
 		}
-		d.remove(e) // a new attempt after "nothing sent"
+		// A new attempt after "nothing sent": served, and the earlier
+		// attempts' copies still get the cached answer.
+		earlier = old.nonces
+		d.remove(old)
 	}
 	d.expire(now)
 	if len(d.byKey) >= d.max {
 		return nil, false
 	}
-	e = &entry{key: key, nonce: nonce, sent: sent, deadline: deadline, done: make(chan struct{})}
+	e = &entry{key: key, sent: sent, deadline: deadline, done: make(chan struct{})}
+	if nonce != "" {
+		e.nonces = append(earlier, nonce)
+	}
 	d.byKey[key] = e
 	heap.Push(&d.heap, e)
 	return e, true

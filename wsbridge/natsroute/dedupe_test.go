@@ -73,3 +73,39 @@ func TestDedupeWindow(t *testing.T) {
 		t.Fatalf("begin(b) after the window = %v, %v; want a new entry", e, first)
 	}
 }
+
+// Sealed requests: remembered until maxAge after their seal, whatever
+// their deadline; after "nothing sent", a new attempt (another seal
+// nonce) is served, while copies of earlier attempts get the cached
+// answer.
+func TestDedupeSealed(t *testing.T) {
+	t0 := time.Unix(1000, 0)
+	d := newDedupe(4)
+	a, first := d.begin(k("a"), "n1", t0, t0.Add(time.Hour), t0)
+	if !first {
+		t.Fatal("begin(a) not first")
+	}
+	d.finish(a, newReply(statusNotConnected, ""), false, t0)
+	if e, first := d.begin(k("a"), "n1", t0, t0.Add(time.Hour), t0.Add(time.Second)); e != a || first {
+		t.Fatalf("replay of attempt 1 after nothing sent = %v, %v; want the cached answer", e, first)
+	}
+	a2, first := d.begin(k("a"), "n2", t0.Add(time.Second), t0.Add(time.Hour), t0.Add(time.Second))
+	if a2 == a || !first {
+		t.Fatalf("attempt 2 = %v, %v; want a new entry", a2, first)
+	}
+	d.finish(a2, newReply(statusNotConnected, ""), false, t0.Add(time.Second))
+	for _, n := range []string{"n1", "n2"} {
+		if e, first := d.begin(k("a"), n, t0, t0.Add(time.Hour), t0.Add(2*time.Second)); e != a2 || first {
+			t.Errorf("replay of %s after attempt 2 = %v, %v; want the cached answer", n, e, first)
+		}
+	}
+	b, _ := d.begin(k("b"), "m1", t0, t0.Add(time.Hour), t0)
+	d.finish(b, newReply(statusOK, ""), true, t0)
+	if e, first := d.begin(k("b"), "m2", t0, t0.Add(time.Hour), t0.Add(maxAge-time.Millisecond)); e != b || first {
+		t.Errorf("repeat of a delivered request within maxAge = %v, %v; want the cached answer", e, first)
+	}
+	d.begin(k("c"), "x", t0.Add(maxAge), t0.Add(time.Hour), t0.Add(maxAge))
+	if _, ok := d.byKey[k("b")]; ok {
+		t.Error("b still remembered maxAge after its seal")
+	}
+}
