@@ -55,7 +55,9 @@
 // can publish NATS's own "no responders" status to a Send's reply subject,
 // which cannot be authenticated: that Send then reports
 // wsbridge.ErrNotConnected while the page's replica may still deliver it.
-// It can flood the subjects. Only the account's permissions keep such a
+// Likewise it can capture a request that found no replica (the Send
+// reported wsbridge.ErrNotConnected) and replay it, within 5 s, to a
+// replica that has taken the page since. It can flood the subjects. Only the account's permissions keep such a
 // client out.
 //
 // To rotate the key without losing a message: deploy Keys [old, new] to
