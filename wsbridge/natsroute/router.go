@@ -107,8 +107,9 @@ type Options struct {
 // The Router owns two goroutines (its request dispatcher and a watcher of
 // NATS reconnects), one per request it is serving for a page of its Hub,
 // and the NATS callback goroutine of its claim subscription; Close stops
-// them all. It does not own the NATS
-// connection: close that after the Router.
+// them all; its reply inbox's subscription outlives Close until the Sends
+// waiting on it have ended (each by its context at the latest). It does
+// not own the NATS connection: close that after the Router.
 type Router struct {
 	nc    *nats.Conn
 	hub   *wsbridge.Hub
