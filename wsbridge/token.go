@@ -72,8 +72,11 @@ func (s *TokenSigner) Verify(r *http.Request, id string) error {
 	if len(tok) > maxTokenLen {
 		return fmt.Errorf("%w: longer than %d bytes", ErrTokenInvalid, maxTokenLen)
 	}
+	if i := strings.IndexFunc(tok, notTokenChar); i >= 0 {
+		return fmt.Errorf("%w: byte %#02x at %d is outside the token alphabet", ErrTokenInvalid, tok[i], i)
+	}
 	expStr, macStr, ok := strings.Cut(tok, ".")
-	if !ok {
+	if !ok || len(macStr) != macLen {
 		return fmt.Errorf("%w: malformed", ErrTokenInvalid)
 	}
 	exp, err := strconv.ParseInt(expStr, 10, 64)
@@ -91,6 +94,18 @@ func (s *TokenSigner) Verify(r *http.Request, id string) error {
 		return fmt.Errorf("%w: at %s", ErrTokenExpired, time.Unix(exp, 0).UTC().Format(time.RFC3339))
 	}
 	return nil
+}
+
+// macLen is the length of a token's MAC in unpadded base64url.
+var macLen = base64.RawURLEncoding.EncodedLen(sha256.Size)
+
+// notTokenChar reports whether r is outside the alphabet of a token Sign
+// makes: digits, the dot and unpadded base64url. Checked before decoding,
+// because the base64 decoder skips CR and LF (even in strict mode): a
+// token with a newline in its MAC would verify, and a deny-list keyed by
+// the token string would miss it.
+func notTokenChar(r rune) bool {
+	return !('0' <= r && r <= '9' || 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || r == '-' || r == '_' || r == '.')
 }
 
 // mac is HMAC-SHA256 over a version label, the id (length-prefixed, so no

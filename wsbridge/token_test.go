@@ -68,3 +68,49 @@ func TestTokenSigner(t *testing.T) {
 		}
 	})
 }
+
+// Issue 17 finding 5: Go's base64 decoder skips CR and LF even in strict
+// mode, so a token with a newline inserted in its MAC used to verify, and
+// a deny-list keyed by the token string could be bypassed. Any byte
+// outside the token's alphabet is refused now, as is anything but the
+// one canonical spelling of a token.
+func TestTokenAlphabet(t *testing.T) {
+	s, err := NewTokenSigner([]byte(strings.Repeat("k", MinKeySize)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	synctest.Test(t, func(t *testing.T) {
+		tok := s.Sign("conv-1", time.Minute)
+		if err := verify(s, tok, "conv-1"); err != nil {
+			t.Fatalf("good token: %v", err)
+		}
+		dot := strings.IndexByte(tok, '.')
+		mid := dot + 10 // inside the MAC
+		for name, bad := range map[string]string{
+			"CR LF in the MAC":    tok[:mid] + "\r\n" + tok[mid:],
+			"LF in the MAC":       tok[:mid] + "\n" + tok[mid:],
+			"CR at the end":       tok + "\r",
+			"LF after the dot":    tok[:dot+1] + "\n" + tok[dot+1:],
+			"space in the MAC":    tok[:mid] + " " + tok[mid:],
+			"trailing space":      tok + " ",
+			"leading space":       " " + tok,
+			"tab":                 tok[:mid] + "\t" + tok[mid:],
+			"padding":             tok + "=",
+			"std alphabet":        strings.NewReplacer("-", "+", "_", "/").Replace(tok[:dot+1]) + strings.NewReplacer("-", "+", "_", "/").Replace(tok[dot+1:]) + "+/",
+			"second token":        tok + tok,
+			"second token, comma": tok + "," + tok,
+			"second token, space": tok + " " + tok,
+			"NUL":                 tok + "\x00",
+			"non-ASCII":           tok[:mid] + "é" + tok[mid:],
+			"MAC one char short":  tok[:len(tok)-1],
+			"MAC one char long":   tok + "A",
+			"non-zero spare bits": tok[:len(tok)-1] + string(tok[len(tok)-1]+1),
+			"sign on the expiry":  "+" + tok,
+			"two dots":            tok[:dot] + ".." + tok[dot+1:],
+		} {
+			if err := verify(s, bad, "conv-1"); !errors.Is(err, ErrTokenInvalid) {
+				t.Errorf("%s (%q): Verify = %v, want ErrTokenInvalid", name, bad, err)
+			}
+		}
+	})
+}
