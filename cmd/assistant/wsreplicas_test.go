@@ -64,7 +64,7 @@ func TestSimReplicas(t *testing.T) {
 	req, _ := http.NewRequestWithContext(ctx, "POST", s.hostOrigin+"/api/wsbridge/send", bytes.NewReader(body))
 	req.Header.Set("Origin", s.hostOrigin)
 	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := browser.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +96,7 @@ func TestSimReplicas(t *testing.T) {
 func TestSimBrowserReplicas(t *testing.T) {
 	ctx := browsertest.New(t, 60*time.Second)
 	s := startSim(t, simConfig{Component: "http://127.0.0.1:9/unused.html", Replicas: 2})
-	u := s.hostOrigin + "/?demo=wsbridge"
+	u := s.secretURL("/?demo=wsbridge") // the printed URL's secret, as a user opens it
 	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 800), chromedp.Navigate(u),
 		chromedp.WaitVisible(chromedp.CSS("#hub-send"))); err != nil {
 		t.Fatalf("loading %s: %v", u, err)
