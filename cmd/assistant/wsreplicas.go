@@ -8,6 +8,7 @@
 package main
 
 import (
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"time"
@@ -52,6 +53,11 @@ func newWSReplicas(hubOpts wsbridge.Options) (*wsReplicas, error) {
 		return nil, errors.New("embedded NATS server not ready in 10 s")
 	}
 	w := &wsReplicas{ns: ns}
+	// The replicas seal what they send each other under a key they share:
+	// a fresh one per run here, a secret from the configuration in a
+	// service.
+	key := make([]byte, natsroute.MinKeySize)
+	rand.Read(key)
 	for _, name := range []string{"A", "B"} {
 		nc, err := nats.Connect("", nats.InProcessServer(ns), nats.Name("assistant sim replica "+name),
 			nats.MaxReconnects(-1), nats.ReconnectBufSize(-1))
@@ -60,7 +66,7 @@ func newWSReplicas(hubOpts wsbridge.Options) (*wsReplicas, error) {
 			return nil, fmt.Errorf("replica %s: %w", name, err)
 		}
 		w.ncs = append(w.ncs, nc)
-		r, err := natsroute.New(nc, hubOpts, natsroute.Options{Replica: name})
+		r, err := natsroute.New(nc, hubOpts, natsroute.Options{Replica: name, Keys: [][]byte{key}})
 		if err != nil {
 			w.close()
 			return nil, fmt.Errorf("replica %s: %w", name, err)

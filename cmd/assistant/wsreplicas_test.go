@@ -8,13 +8,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/coder/websocket"
 	"github.com/google/go-cmp/cmp"
+	"github.com/imworkspace/assistant/wsbridge"
 )
 
 // With --replicas 2 the demo's form sends from replica A; the bridge
@@ -25,8 +25,11 @@ func TestSimReplicas(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	comp := "http://" + displayAddr(s.compLn.Addr())
-	u := strings.Replace(comp, "http://", "ws://", 1) + "/ws?id=" + bridgePageID + "&token=" + url.QueryEscape(s.signer.Sign(bridgePageID, time.Hour))
-	page, _, err := websocket.Dial(ctx, u, &websocket.DialOptions{HTTPHeader: http.Header{"Origin": {comp}}})
+	u := strings.Replace(comp, "http://", "ws://", 1) + "/ws?id=" + bridgePageID
+	page, _, err := websocket.Dial(ctx, u, &websocket.DialOptions{
+		HTTPHeader:   http.Header{"Origin": {comp}},
+		Subprotocols: []string{wsbridge.Subprotocol, wsbridge.TokenProtocolPrefix + s.signer.Sign(bridgePageID, time.Minute)},
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +62,7 @@ func TestSimReplicas(t *testing.T) {
 	req, _ := http.NewRequestWithContext(ctx, "POST", s.hostOrigin+"/api/wsbridge/send", bytes.NewReader(body))
 	req.Header.Set("Origin", s.hostOrigin)
 	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := browser.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
