@@ -131,7 +131,7 @@ func writeDocs(d *Data, dir string) error {
 		}
 		var earlier []string
 		for _, r := range d.Runs {
-			if r.Confirm || (r.L != 200 && r.L != 300) || r.Start.Equal(sw[r.Transport][r.L].Start) {
+			if r.Confirm || r.Engine != "" || (r.L != 200 && r.L != 300) || r.Start.Equal(sw[r.Transport][r.L].Start) {
 				continue
 			}
 			c := stats(r, chosen)
@@ -517,4 +517,44 @@ func firefoxSection(p func(string, ...any), d *Data, swF map[string]map[int]Run)
 		}
 	}
 	p("\n")
+	// Short gaps of the real Firefox runs at the default margin, with the
+	// gap before each: a message that reached the host late shortens the
+	// next gap by as much.
+	var notes []string
+	for _, r := range d.Runs {
+		if r.Engine != "firefox" || !r.Confirm {
+			continue
+		}
+		for i := 1; i < len(r.HostT); i++ {
+			g := r.HostT[i] - r.HostT[i-1]
+			if g >= 1000 || i < 2 {
+				continue
+			}
+			prev := r.HostT[i-1] - r.HostT[i-2]
+			sent := ""
+			if len(r.Sent) == len(r.HostT) {
+				sent = fmt.Sprintf(", sent %.0f ms after its predecessor", r.Sent[i-1]-r.Sent[i-2])
+			}
+			notes = append(notes, fmt.Sprintf("%s at margin %d ms (run of %s, load avg %s): a gap of %.0f ms, after a message the host saw %.0f ms after its predecessor%s, so %.0f ms late",
+				r.Transport, r.Margin, r.Start.Format("15:04"), strings.Fields(r.Load[0])[0], g, prev, sent, prev-float64(1000+r.Margin)))
+		}
+	}
+	need := func(m int) string {
+		if m < 0 {
+			return "more than the grid's 300 ms"
+		}
+		return fmt.Sprintf("%d ms", m)
+	}
+	p("At L = 200 ms the sweep needs a margin of %s in Chromium and %s in Firefox (the smallest of the grid with no gap under 1000 ms for both transports); ", need(choose(sw)), need(choose(swF)))
+	p("the default, chosen over both engines, is %s", need(choose(sw, swF)))
+	if choose(sw, swF) != def {
+		p(" (**assistant.DefaultMargin, %d ms, is out of date**)", def)
+	}
+	p(".")
+	if len(notes) > 0 {
+		p(" Short gaps in the real Firefox runs at L = 200 ms: %s. ", strings.Join(notes, "; "))
+		p("That delay is longer than any of the host's tasks (L = 200 ms): most likely the browser was not run for that long on the loaded VM, ")
+		p("as the Chromium runs under \"Every run\" show for that engine; no margin of the grid covers it.")
+	}
+	p("\n\n")
 }
