@@ -547,6 +547,9 @@ func firefoxSection(p func(string, ...any), d *Data, swF map[string]map[int]Run)
 	}
 	p("At L = 200 ms the sweep needs a margin of %s in Chromium and %s in Firefox (the smallest of the grid with no gap under 1000 ms for both transports); ", need(choose(sw)), need(choose(swF)))
 	p("the default, chosen over both engines, is %s", need(choose(sw, swF)))
+	if c, cF := choose(sw), choose(swF); cF > c && c >= 0 {
+		p(": Firefox decides it")
+	}
 	if choose(sw, swF) != def {
 		p(" (**assistant.DefaultMargin, %d ms, is out of date**)", def)
 	}
