@@ -21,7 +21,7 @@ func TestDedupe(t *testing.T) {
 	if e, _ := d.begin("c", t0.Add(time.Second), t0); e != nil {
 		t.Fatal("begin(c) on a full cache: want nil (refused)")
 	}
-	d.finish(a, newReply(statusOK, ""), true, t0)
+	d.finish(a, newReply(statusOK), true, t0)
 	select {
 	case <-a.done:
 	default:
@@ -41,7 +41,7 @@ func TestDedupe(t *testing.T) {
 		t.Fatal("b expired while unfinished")
 	}
 	// Nothing sent: forgotten at once, so a retry is served.
-	d.finish(b, newReply(statusNotConnected, ""), false, t0.Add(time.Second))
+	d.finish(b, movingReply(), false, t0.Add(time.Second))
 	if e, first := d.begin("b", t0.Add(3*time.Second), t0.Add(time.Second)); e == nil || !first {
 		t.Fatalf("retry of b after not_connected = %v, %v; want a new entry", e, first)
 	}
@@ -51,7 +51,7 @@ func TestDedupeFinishAfterDeadline(t *testing.T) {
 	t0 := time.Unix(1000, 0)
 	d := newDedupe(1)
 	a, _ := d.begin("a", t0.Add(time.Second), t0)
-	d.finish(a, newReply(statusOK, ""), true, t0.Add(2*time.Second))
+	d.finish(a, newReply(statusOK), true, t0.Add(2*time.Second))
 	if d.len() != 0 {
 		t.Errorf("len %d after finishing past the deadline, want 0", d.len())
 	}
@@ -63,7 +63,7 @@ func TestDedupeWindow(t *testing.T) {
 	t0 := time.Unix(1000, 0)
 	d := newDedupe(1)
 	a, _ := d.begin("a", t0.Add(time.Hour), t0)
-	d.finish(a, newReply(statusOK, ""), true, t0)
+	d.finish(a, newReply(statusOK), true, t0)
 	if e, first := d.begin("a", t0.Add(time.Hour), t0.Add(dedupeWindow-time.Millisecond)); e != a || first {
 		t.Fatalf("repeat within the window = %v, %v; want the first entry", e, first)
 	}

@@ -87,25 +87,46 @@ type Router struct {
 	nonce string // random per Router: request ids stay unique across restarts
 	seq   atomic.Uint64
 
-	reqs     chan *nats.Msg // every page subscription delivers here
-	claimSub *nats.Subscription
-	status   chan nats.Status // reconnects, to announce our pages again
-	quit     chan struct{}
-	wg       sync.WaitGroup // the dispatcher, request goroutines and running claim callbacks
+	reqs       chan *nats.Msg // every page subscription delivers here
+	claimSub   *nats.Subscription
+	status     chan nats.Status // reconnects, to announce our pages again
+	quit       chan struct{}
+	dispatched chan struct{}    // closed when the dispatcher has answered its last request
+	stopped    chan struct{}    // closed when routing has stopped (see stop)
+	hooks      []wsbridge.Hooks // the caller's, for the Sends that went through NATS
+	wg         sync.WaitGroup   // the dispatcher, request goroutines, running claim callbacks, a Shutdown's Hub.Close
 
 	mu      sync.Mutex
 	closed  bool
 	pages   map[string]*owned // pages of this Hub, by id
 	dd      *dedupe
-	repeats int // answerRepeat goroutines; at most MaxInFlight
+	repeats int                           // answerRepeat goroutines; at most MaxInFlight
+	running map[string]context.CancelFunc // requests being sent, by requestKey: a withdrawal cancels
+	moved   chan struct{}                 // closed and replaced when a leaving page's subscription ends
 }
 
-// owned is a page connected to this replica's Hub.
+// owned is a page connected to this replica's Hub, or one that just left
+// it (leaving): its subscription stays, answering "moving", until another
+// replica claims the page or moveLinger passes. Dropping it at once would
+// lose the requests NATS is routing to it at that moment (the caller
+// would wait for its deadline and get an ambiguous ErrTimeout); once the
+// new owner's subscription is known, the NATS server hands such requests
+// to it instead.
 type owned struct {
-	conn uint64 // the Hub's connection number
-	key  claimKey
-	sub  *nats.Subscription
+	conn    uint64 // the Hub's connection number
+	key     claimKey
+	sub     *nats.Subscription
+	leaving *time.Timer // non-nil once the page has left: ends the linger
 }
+
+// moveLinger bounds how long a page's subscription outlives its
+// connection when no other replica claims the page (it is gone for good).
+const moveLinger = 3 * time.Second
+
+// stopWait bounds each NATS round trip of stopping (the flushes that make
+// sure every request sent to this replica has been received, then
+// answered): Shutdown returns at most about twice that after its ctx.
+const stopWait = time.Second
 
 // New creates a Hub configured by hubOpts (the Router adds its own hooks
 // after hubOpts.Hooks) and routes its pages through nc. Mount r.Hub() where
@@ -150,15 +171,20 @@ func New(nc *nats.Conn, hubOpts wsbridge.Options, opts Options) (*Router, error)
 	var nonce [8]byte
 	rand.Read(nonce[:])
 	r := &Router{
-		nc:    nc,
-		opts:  opts,
-		log:   log,
-		clock: hlc{now: time.Now},
-		nonce: hex.EncodeToString(nonce[:]),
-		reqs:  make(chan *nats.Msg, requestBuffer),
-		quit:  make(chan struct{}),
-		pages: make(map[string]*owned),
-		dd:    newDedupe(opts.MaxInFlight),
+		nc:         nc,
+		opts:       opts,
+		log:        log,
+		clock:      hlc{now: time.Now},
+		nonce:      hex.EncodeToString(nonce[:]),
+		reqs:       make(chan *nats.Msg, requestBuffer),
+		quit:       make(chan struct{}),
+		dispatched: make(chan struct{}),
+		stopped:    make(chan struct{}),
+		hooks:      append([]wsbridge.Hooks(nil), hubOpts.Hooks...),
+		pages:      make(map[string]*owned),
+		dd:         newDedupe(opts.MaxInFlight),
+		running:    make(map[string]context.CancelFunc),
+		moved:      make(chan struct{}),
 	}
 	hubOpts.Hooks = append(append([]wsbridge.Hooks(nil), hubOpts.Hooks...), wsbridge.Hooks{
 		Connect:    r.onConnect,
@@ -198,31 +224,54 @@ func (r *Router) Hub() *wsbridge.Hub { return r.hub }
 func (r *Router) Replica() string { return r.opts.Replica }
 
 // Close closes the Hub (its pages' pending sends fail, as with Hub.Close),
-// then stops routing: unsubscribes, and waits for the requests it was
-// serving to be answered. Sends through the Router fail with ErrClosed
-// afterwards. It does not close the NATS connection. Close is idempotent.
+// then stops routing: every request this replica received is answered
+// (those it was not serving with "moving", which makes their callers look
+// for the page again), and it unsubscribes. Sends through the Router fail
+// with ErrClosed afterwards. Close waits for everything the Router
+// started, including the Hub's closing handshakes (about 10 s at most for
+// a dead peer). It does not close the NATS connection. Close is
+// idempotent, and ends a Shutdown in progress at once.
 func (r *Router) Close() error {
-	if r.setClosed() {
-		r.hub.Close() // the Disconnect hooks unsubscribe the pages
-		r.stop()
-	}
+	r.setClosed()
+	r.hub.Close() // the Disconnect hooks mark the pages leaving
+	r.stop()
 	r.wg.Wait()
 	return nil
 }
 
-// Shutdown is Close for a deploy: it drains the Hub with Hub.Shutdown
-// (Sends in progress finish, then the pages are closed with 1001 and
-// reconnect, to another replica), then stops routing as Close does. Sends
-// through the Router fail with ErrClosed from the start. If ctx ends
-// first, it returns ctx.Err() after closing what is left.
+// Shutdown is Close for a deploy. Sends through the Router fail with
+// ErrClosed from the start, and requests from other replicas are answered
+// "moving" (their callers look for the page again). It drains the Hub
+// with Hub.Shutdown (Sends in progress finish, then the pages are closed
+// with 1001 and reconnect, to another replica), waits until another
+// replica has claimed each page that left (or moveLinger passes), then
+// stops routing as Close does. It returns nil when all that is done.
+//
+// If ctx ends first, it closes what is left (as Hub.Shutdown does) and
+// returns ctx.Err() after stopping routing, which takes at most about two
+// NATS round trips (bounded by stopWait each), without waiting for the
+// pages' closing handshakes: call Close to wait for those. A second call,
+// or one during Close, waits for the first with its own ctx.
 func (r *Router) Shutdown(ctx context.Context) error {
-	var err error
-	if r.setClosed() {
-		err = r.hub.Shutdown(ctx)
-		r.hub.Close()
-		r.stop()
+	if !r.setClosed() {
+		select {
+		case <-r.stopped:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
-	r.wg.Wait()
+	err := r.hub.Shutdown(ctx)
+	r.wg.Add(1)
+	go func() { // waits for the closing handshakes; Close waits for it
+		defer r.wg.Done()
+		r.hub.Close()
+	}()
+	r.waitMoved(ctx)
+	r.stop()
+	if err == nil {
+		err = ctx.Err()
+	}
 	return err
 }
 
@@ -236,17 +285,73 @@ func (r *Router) setClosed() bool {
 	return true
 }
 
-// stop ends routing once the Hub is closed.
+func (r *Router) isClosed() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.closed
+}
+
+// waitMoved waits until no page is leaving (another replica claimed each,
+// or its linger passed) or ctx ends. Pages still connected (ctx ended
+// before the Hub closed them) do not count.
+func (r *Router) waitMoved(ctx context.Context) {
+	for {
+		r.mu.Lock()
+		leaving := 0
+		for _, o := range r.pages {
+			if o.leaving != nil {
+				leaving++
+			}
+		}
+		moved := r.moved
+		r.mu.Unlock()
+		if leaving == 0 {
+			return
+		}
+		select {
+		case <-moved:
+		case <-ctx.Done():
+			return
+		case <-r.stopped: // Close
+			return
+		}
+	}
+}
+
+// stop ends routing once the Hub is closed (its first caller does the
+// work; others wait for it). It drains the page subscriptions: NATS stops
+// sending requests, and those already sent still reach r.reqs (the flush
+// makes sure); the dispatcher answers each of them ("moving", as the
+// Router is closed), and a second flush sends the answers before the
+// caller closes the NATS connection.
 func (r *Router) stop() {
 	r.mu.Lock()
-	for id, o := range r.pages {
-		o.sub.Unsubscribe()
-		delete(r.pages, id)
+	first := r.pages != nil
+	var subs []*nats.Subscription
+	for _, o := range r.pages {
+		if o.leaving != nil {
+			o.leaving.Stop()
+		}
+		subs = append(subs, o.sub)
 	}
+	r.pages = nil
 	r.mu.Unlock()
+	if !first {
+		<-r.stopped
+		return
+	}
+	for _, sub := range subs {
+		if sub.Drain() != nil {
+			sub.Unsubscribe()
+		}
+	}
 	r.claimSub.Unsubscribe()
 	r.nc.RemoveStatusListener(r.status)
+	r.nc.FlushTimeout(stopWait)
 	close(r.quit)
+	<-r.dispatched
+	r.nc.FlushTimeout(stopWait)
+	close(r.stopped)
 }
 
 // onConnect subscribes to the page's subject, then claims the page.
@@ -270,6 +375,10 @@ func (r *Router) onConnect(ci wsbridge.ConnectInfo) {
 		}
 		o = &owned{sub: sub}
 		r.pages[ci.ID] = o
+	}
+	if o.leaving != nil { // back before another replica claimed it
+		o.leaving.Stop()
+		o.leaving = nil
 	}
 	o.conn = ci.Conn
 	o.key = claimKey{r.clock.stamp(), r.opts.Replica, ci.Conn}
@@ -335,16 +444,33 @@ func (r *Router) announceAll() {
 	}
 }
 
-// onDisconnect unsubscribes, unless a newer local connection holds the id.
+// onDisconnect marks the page leaving, unless a newer local connection
+// holds the id: its subscription stays until another replica claims the
+// page (see onClaim) or moveLinger passes.
 func (r *Router) onDisconnect(di wsbridge.DisconnectInfo) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	o := r.pages[di.ID]
-	if o == nil || o.conn != di.Conn || r.hub.Connected(di.ID) {
+	if o == nil || o.conn != di.Conn || o.leaving != nil || r.hub.Connected(di.ID) {
 		return
 	}
-	delete(r.pages, di.ID)
-	o.sub.Unsubscribe()
+	o.leaving = time.AfterFunc(moveLinger, func() { r.moveOut(di.ID, o) })
+}
+
+// moveOut ends page id's subscription if it is still o and leaving.
+func (r *Router) moveOut(id string, o *owned) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.pages[id] != o || o.leaving == nil {
+		return
+	}
+	o.leaving.Stop()
+	delete(r.pages, id)
+	if o.sub.Drain() != nil {
+		o.sub.Unsubscribe()
+	}
+	close(r.moved)
+	r.moved = make(chan struct{})
 }
 
 // onClaim closes this Hub's connection for a page another replica claimed
@@ -380,6 +506,13 @@ func (r *Router) onClaim(m *nats.Msg) {
 		return
 	}
 	cmp, conn, key := o.key.compare(c.key()), o.conn, o.key
+	if o.leaving != nil {
+		r.mu.Unlock()
+		if cmp < 0 { // its new replica is subscribed: NATS routes there now
+			r.moveOut(c.ID, o)
+		}
+		return
+	}
 	r.mu.Unlock()
 	switch {
 	case cmp < 0:
@@ -392,20 +525,36 @@ func (r *Router) onClaim(m *nats.Msg) {
 }
 
 // dispatch hands each request to a goroutine of its own: the owning Hub
-// paces each page, so a request may wait its turn for a while.
+// paces each page, so a request may wait its turn for a while. Once
+// stopping, it answers what is left in r.reqs.
 func (r *Router) dispatch() {
 	defer r.wg.Done()
+	defer close(r.dispatched)
 	for {
 		select {
 		case <-r.quit:
-			return
+			for {
+				select {
+				case m := <-r.reqs:
+					r.serve(m)
+				default:
+					return
+				}
+			}
 		case m := <-r.reqs:
 			r.serve(m)
 		}
 	}
 }
 
+// requestKey identifies a request being sent, for its withdrawal.
+func requestKey(id, reqID string) string { return reqID + "\x00" + id }
+
 func (r *Router) serve(m *nats.Msg) {
+	if m.Header.Get(hdrWithdraw) != "" {
+		r.withdrawn(m)
+		return
+	}
 	if m.Reply == "" {
 		return // not a request: nobody to answer, so do not deliver
 	}
@@ -413,57 +562,94 @@ func (r *Router) serve(m *nats.Msg) {
 	reqID, deadline, err := parseRequest(m)
 	if !ok || err != nil {
 		r.log.Warn("natsroute: malformed request", "err", err)
-		m.RespondMsg(newReply(statusInvalid, "natsroute: malformed request"))
+		m.RespondMsg(newReply(statusInvalid))
 		return
 	}
 	now := time.Now()
 	if !now.Before(deadline) {
-		return // its caller has given up: never deliver late
+		// Never deliver late; its caller waits a little longer than this
+		// deadline (replyMargin), so tell it nothing was sent.
+		m.RespondMsg(expiredReply())
+		return
 	}
 	r.mu.Lock()
 	if r.closed {
 		r.mu.Unlock()
-		m.RespondMsg(newReply(statusClosed, ""))
+		m.RespondMsg(movingReply())
 		return
 	}
 	e, first := r.dd.begin(reqID, deadline, now)
 	if e == nil || !first && r.repeats >= r.opts.MaxInFlight {
 		r.mu.Unlock()
-		m.RespondMsg(newReply(statusBusy, "natsroute: replica at MaxInFlight"))
+		m.RespondMsg(busyReply())
 		return
 	}
 	if !first {
 		r.repeats++
 	}
 	r.wg.Add(1)
-	r.mu.Unlock()
 	if !first {
+		r.mu.Unlock()
 		go r.answerRepeat(m, e, deadline)
 		return
 	}
-	go r.deliver(m, id, e, deadline)
+	// The withdrawal of this request comes through r.reqs after it, so
+	// its cancel is registered by then.
+	ctx, cancel := context.WithDeadline(context.Background(), deadline)
+	key := requestKey(id, reqID)
+	r.running[key] = cancel
+	r.mu.Unlock()
+	go r.deliver(ctx, m, id, key, e, deadline)
+}
+
+// withdrawn cancels the send of a request its caller withdrew, if this
+// replica is serving it; the Hub stops it if the message has not been
+// written yet, and the request's answer says which happened.
+func (r *Router) withdrawn(m *nats.Msg) {
+	id, ok := pageID(r.opts.Prefix, m.Subject)
+	reqID := m.Header.Get(hdrRequest)
+	if !ok || reqID == "" {
+		return
+	}
+	r.mu.Lock()
+	cancel := r.running[requestKey(id, reqID)]
+	r.mu.Unlock()
+	if cancel != nil {
+		cancel()
+	}
+}
+
+// withdraw asks the owner to drop request req (a caller's cancel). It
+// goes on the request's subject, after it, so the owner that got the
+// request gets this next (while one queue subscriber holds the page).
+func (r *Router) withdraw(req *nats.Msg) {
+	m := nats.NewMsg(req.Subject)
+	m.Header.Set(hdrRequest, req.Header.Get(hdrRequest))
+	m.Header.Set(hdrWithdraw, "1")
+	r.nc.PublishMsg(m)
 }
 
 // deliver sends one request's message through the Hub and answers it.
-func (r *Router) deliver(m *nats.Msg, id string, e *entry, deadline time.Time) {
+func (r *Router) deliver(ctx context.Context, m *nats.Msg, id, key string, e *entry, deadline time.Time) {
 	defer r.wg.Done()
 	msg, err := assistant.Decode(m.Data)
 	if err == nil {
-		ctx, cancel := context.WithDeadline(context.Background(), deadline)
 		err = r.hub.Sender(id).Send(ctx, msg)
-		cancel()
 	}
-	reply := replyTo(err)
-	status := reply.Header.Get(hdrStatus)
-	sent := status != statusNotConnected && status != statusClosed && status != statusTooManyPending &&
-		status != statusInvalid && status != statusTooLarge
+	reply, moving := replyTo(err)
+	d := assistant.DeliveryOf(err)
+	sent := !moving && (d == assistant.Delivered || d == assistant.MaybeDelivered)
 	now := time.Now()
 	r.mu.Lock()
+	if c := r.running[key]; c != nil {
+		c()
+		delete(r.running, key)
+	}
 	r.dd.finish(e, reply, sent, now)
 	r.mu.Unlock()
-	if now.Before(deadline) {
-		m.RespondMsg(reply)
-	}
+	// Answered even past the deadline: the caller waits until its own,
+	// replyMargin later.
+	m.RespondMsg(reply)
 }
 
 // answerRepeat answers a repeated request id with the first one's result,
