@@ -95,6 +95,7 @@ type Router struct {
 	stopped    chan struct{}    // closed when routing has stopped (see stop)
 	hooks      []wsbridge.Hooks // the caller's, for the Sends that went through NATS
 	wg         sync.WaitGroup   // the dispatcher, request goroutines, running claim callbacks, a Shutdown's Hub.Close
+	serving    sync.WaitGroup   // request goroutines: stop sends their answers before it returns
 
 	mu      sync.Mutex
 	closed  bool
@@ -103,6 +104,8 @@ type Router struct {
 	repeats int                           // answerRepeat goroutines; at most MaxInFlight
 	running map[string]context.CancelFunc // requests being sent, by requestKey: a withdrawal cancels
 	moved   chan struct{}                 // closed and replaced when a leaving page's subscription ends
+	sends   int                           // Sends of this Router in progress
+	idle    chan struct{}                 // if not nil, closed when sends reaches 0
 }
 
 // owned is a page connected to this replica's Hub, or one that just left
@@ -243,7 +246,9 @@ func (r *Router) Close() error {
 // ErrClosed from the start, and requests from other replicas are answered
 // "moving" (their callers look for the page again). It drains the Hub
 // with Hub.Shutdown (Sends in progress finish, then the pages are closed
-// with 1001 and reconnect, to another replica), waits until another
+// with 1001 and reconnect, to another replica), waits for the Sends made
+// through the Router to end (their answers come over the NATS connection
+// you close next), waits until another
 // replica has claimed each page that left (or moveLinger passes), then
 // stops routing as Close does. It returns nil when all that is done.
 //
@@ -257,11 +262,17 @@ func (r *Router) Shutdown(ctx context.Context) error {
 		select {
 		case <-r.stopped:
 			return nil
+		default:
+		}
+		select {
+		case <-r.stopped:
+			return nil
 		case <-ctx.Done():
 			return ctx.Err()
 		}
 	}
 	err := r.hub.Shutdown(ctx)
+	r.waitSends(ctx) // the caller closes the NATS connection next: answers would be lost
 	r.wg.Add(1)
 	go func() { // waits for the closing handshakes; Close waits for it
 		defer r.wg.Done()
@@ -285,10 +296,44 @@ func (r *Router) setClosed() bool {
 	return true
 }
 
-func (r *Router) isClosed() bool {
+// beginSend counts a Send in, unless the Router is closed; endSend
+// counts it out.
+func (r *Router) beginSend() bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.closed
+	if r.closed {
+		return false
+	}
+	r.sends++
+	return true
+}
+
+func (r *Router) endSend() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.sends--; r.sends == 0 && r.idle != nil {
+		close(r.idle)
+		r.idle = nil
+	}
+}
+
+// waitSends waits until no Send of this Router is in progress, or ctx
+// ends.
+func (r *Router) waitSends(ctx context.Context) {
+	r.mu.Lock()
+	if r.sends == 0 {
+		r.mu.Unlock()
+		return
+	}
+	if r.idle == nil {
+		r.idle = make(chan struct{})
+	}
+	idle := r.idle
+	r.mu.Unlock()
+	select {
+	case <-idle:
+	case <-ctx.Done():
+	}
 }
 
 // waitMoved waits until no page is leaving (another replica claimed each,
@@ -350,6 +395,7 @@ func (r *Router) stop() {
 	r.nc.FlushTimeout(stopWait)
 	close(r.quit)
 	<-r.dispatched
+	r.serving.Wait() // the Hub is closed: its Sends end at once
 	r.nc.FlushTimeout(stopWait)
 	close(r.stopped)
 }
@@ -479,8 +525,10 @@ func (r *Router) moveOut(id string, o *owned) {
 // first announcement (claims are not stored anywhere).
 func (r *Router) onClaim(m *nats.Msg) {
 	// Unsubscribe does not wait for a running callback: Close waits here.
+	// A Shutdown still hears claims (until stop), to end the subscriptions
+	// of the pages it closed once they are claimed elsewhere.
 	r.mu.Lock()
-	if r.closed {
+	if r.pages == nil {
 		r.mu.Unlock()
 		return
 	}
@@ -588,6 +636,7 @@ func (r *Router) serve(m *nats.Msg) {
 		r.repeats++
 	}
 	r.wg.Add(1)
+	r.serving.Add(1)
 	if !first {
 		r.mu.Unlock()
 		go r.answerRepeat(m, e, deadline)
@@ -632,6 +681,7 @@ func (r *Router) withdraw(req *nats.Msg) {
 // deliver sends one request's message through the Hub and answers it.
 func (r *Router) deliver(ctx context.Context, m *nats.Msg, id, key string, e *entry, deadline time.Time) {
 	defer r.wg.Done()
+	defer r.serving.Done()
 	msg, err := assistant.Decode(m.Data)
 	if err == nil {
 		err = r.hub.Sender(id).Send(ctx, msg)
@@ -656,6 +706,7 @@ func (r *Router) deliver(ctx context.Context, m *nats.Msg, id, key string, e *en
 // without sending again.
 func (r *Router) answerRepeat(m *nats.Msg, e *entry, deadline time.Time) {
 	defer r.wg.Done()
+	defer r.serving.Done()
 	defer func() {
 		r.mu.Lock()
 		r.repeats--

@@ -86,11 +86,12 @@ func (s *sender) Send(ctx context.Context, m assistant.Message) error {
 		// order: its error (and Send hook) is exactly the local one.
 		return r.hub.Sender(s.id).Send(ctx, m)
 	}
-	if r.isClosed() {
+	if !r.beginSend() {
 		err := notDelivered(fmt.Errorf("natsroute: page %q: %w", s.id, ErrClosed))
 		r.report(s.id, time.Now(), len(data), err)
 		return err
 	}
+	defer r.endSend()
 	if err, done := s.local(ctx, m); done {
 		return err
 	}
