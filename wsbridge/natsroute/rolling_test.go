@@ -112,6 +112,7 @@ func (f *fleet) markDead(i int) *replica {
 // rollingFigures are one run's numbers.
 type rollingFigures struct {
 	messages, sends, retries int
+	moving                   int64          // "moving" answers, retried inside Send
 	notDelivered             map[string]int // the errors retried, by kind
 	shutdowns                []time.Duration
 	total                    time.Duration
@@ -136,8 +137,8 @@ func TestRollingDeploy(t *testing.T) {
 		pages, rounds, pacing = 12, 2, nil
 	}
 	fig := rollingRun(t, pages, rounds, pacing)
-	t.Logf("%d messages to %d pages, %d Sends (%d retried after NotDelivered: %v); %d restarts, Shutdown took %v; run %v, slowest Send %v",
-		fig.messages, pages, fig.sends, fig.retries, fig.notDelivered, len(fig.shutdowns), fig.shutdowns, fig.total.Round(time.Millisecond), fig.maxSend.Round(time.Millisecond))
+	t.Logf("%d messages to %d pages, %d Sends (%d retried after NotDelivered: %v; %d 'moving' answers retried inside Send); %d restarts, Shutdown took %v; run %v, slowest Send %v",
+		fig.messages, pages, fig.sends, fig.retries, fig.notDelivered, fig.moving, len(fig.shutdowns), fig.shutdowns, fig.total.Round(time.Millisecond), fig.maxSend.Round(time.Millisecond))
 }
 
 func rollingRun(t *testing.T, pages, rounds int, pacing []assistant.LimitOption) rollingFigures {
@@ -231,6 +232,7 @@ func rollingRun(t *testing.T, pages, rounds int, pacing []assistant.LimitOption)
 			fig.shutdowns = append(fig.shutdowns, time.Since(t0).Round(time.Millisecond))
 			cancel()
 			old.kill()
+			fig.moving += old.r.moves.Load()
 			rp := startReplica(t, c, i, fmt.Sprintf("r%d-%d", i, gen), hubOpts, Options{})
 			c.waitClaimsMeshed(append(f.alive(0), rp))
 			f.replace(i, rp)
@@ -240,6 +242,9 @@ func rollingRun(t *testing.T, pages, rounds int, pacing []assistant.LimitOption)
 	close(restarted)
 	wg.Wait()
 	fig.total = time.Since(start)
+	for _, rp := range f.alive(0) {
+		fig.moving += rp.r.moves.Load()
+	}
 
 	for i := range pages {
 		count := map[string]int{}

@@ -75,8 +75,8 @@ type Options struct {
 //
 // The Router owns two goroutines (its request dispatcher and a watcher of
 // NATS reconnects), one per request it is serving for a page of its Hub,
-// and the NATS callback goroutine of its claim subscription; Close stops
-// them all. It does not own the NATS
+// the NATS callback goroutine of its claim subscription, and a timer per
+// page that just left; Close stops them all. It does not own the NATS
 // connection: close that after the Router.
 type Router struct {
 	nc    *nats.Conn
@@ -86,6 +86,7 @@ type Router struct {
 	clock hlc
 	nonce string // random per Router: request ids stay unique across restarts
 	seq   atomic.Uint64
+	moves atomic.Int64 // "moving" answers this Router's Sends got (tests read it)
 
 	reqs       chan *nats.Msg // every page subscription delivers here
 	claimSub   *nats.Subscription
@@ -248,13 +249,12 @@ func (r *Router) Close() error {
 // with Hub.Shutdown (Sends in progress finish, then the pages are closed
 // with 1001 and reconnect, to another replica), waits for the Sends made
 // through the Router to end (their answers come over the NATS connection
-// you close next), waits until another
-// replica has claimed each page that left (or moveLinger passes), then
-// stops routing as Close does. It returns nil when all that is done.
+// you close next), waits until another replica has claimed each page that
+// left (or 3 s pass), then stops routing as Close does. It returns nil when all that is done.
 //
 // If ctx ends first, it closes what is left (as Hub.Shutdown does) and
 // returns ctx.Err() after stopping routing, which takes at most about two
-// NATS round trips (bounded by stopWait each), without waiting for the
+// NATS round trips (bounded by 1 s each), without waiting for the
 // pages' closing handshakes: call Close to wait for those. A second call,
 // or one during Close, waits for the first with its own ctx.
 func (r *Router) Shutdown(ctx context.Context) error {
@@ -271,10 +271,11 @@ func (r *Router) Shutdown(ctx context.Context) error {
 			return ctx.Err()
 		}
 	}
+	r.wg.Add(1) // now, so that a concurrent Close waits for the goroutine below
 	err := r.hub.Shutdown(ctx)
 	r.waitSends(ctx) // the caller closes the NATS connection next: answers would be lost
-	r.wg.Add(1)
-	go func() { // waits for the closing handshakes; Close waits for it
+	// The Hub's closing handshakes; Close waits for them.
+	go func() {
 		defer r.wg.Done()
 		r.hub.Close()
 	}()

@@ -26,30 +26,31 @@ import (
 // connected to this replica's Hub is sent to directly (no NATS, so it keeps
 // working while NATS is down). Otherwise the message goes as a NATS request
 // to the replica whose Hub holds the page, which sends it through its Hub
-// and answers. The errors:
-//   - m's validation error: nothing sent;
-//   - wsbridge.ErrNotConnected: no replica holds the page (NATS reported
-//     no responders, or the replica had just lost it, twice, the second
-//     time after Options.RetryDelay), or the id is empty or longer than
-//     wsbridge.MaxIDLen; nothing sent;
-//   - wsbridge.ErrTooManyPending: the page's MaxPending (or its replica's
-//     Options.MaxInFlight) is reached; nothing sent;
-//   - wsbridge.ErrDisconnected, wsbridge.ErrAckTimeout: as locally, the
-//     message may have reached the host;
-//   - ErrTimeout: ctx ended first (or Options.Timeout, if ctx has no
-//     deadline); ambiguous, see ErrTimeout;
-//   - ErrUnavailable: NATS is not connected; nothing sent;
-//   - wsbridge.ErrRefused (a *wsbridge.RefusedError): the bridge refused
-//     to post it;
-//   - wsbridge.ErrTooLarge (over wsbridge.MaxMessageSize) or ErrTooLarge
-//     (over the NATS server's max payload): nothing sent;
-//   - ErrClosed (this Router), wsbridge.ErrClosed (this replica's Hub is
-//     closing while the page is on it), ErrRemote.
+// and answers with the outcome.
 //
-// A request carries ctx's deadline; the owner drops it unread once the
-// deadline has passed, so it is never delivered after its caller gave up
-// (provided the replicas' clocks agree: skew moves that instant). A
-// request canceled before its deadline is not withdrawn.
+// Every error answers assistant.DeliveryOf, and a Send fails the same way
+// wherever the page is: an invalid message, an id no page can have (such
+// as "a\nb"), a message over wsbridge.MaxMessageSize and a ctx already
+// done get the Hub's own errors, before anything goes on NATS; the page's
+// replica's errors (ErrDisconnected, ErrAckTimeout, ErrTooManyPending, a
+// *wsbridge.RefusedError, a deadline before the page's turn, a
+// NonBlocking pacing refusal, ...) come back with the class and the
+// sentinels they had there. Besides those:
+//   - wsbridge.ErrNotConnected: no replica holds the page (NATS reported
+//     no responders twice, Options.RetryDelay apart, or the page's
+//     replica kept answering that the page had moved): NotDelivered;
+//   - ErrTimeout: ctx ended (or Options.Timeout, if ctx has no deadline)
+//     with no answer: MaybeDelivered;
+//   - ErrUnavailable, ErrTooLarge (over the NATS max payload), ErrClosed
+//     (this Router), ErrRemote: see each.
+//
+// A request carries a deadline a little before ctx's; the owner never
+// sends it after that (provided the replicas' clocks agree: skew moves
+// that instant) and answers "not sent" when it arrives late or its turn
+// would come too late. If ctx is canceled before the answer, Send
+// withdraws the request: the owner cancels the send if it has not written
+// it to the page yet, and answers with what happened (as a local Send
+// canceled at that point returns it).
 func (r *Router) Sender(id string) assistant.Sender { return &sender{r: r, id: id} }
 
 type sender struct {
@@ -129,6 +130,7 @@ func (s *sender) remote(ctx context.Context, m assistant.Message, data []byte) e
 			err, kind = replyError(s.id, reply)
 			if kind == answerMoving {
 				moves++
+				r.moves.Add(1)
 				err, again = notDelivered(fmt.Errorf("natsroute: page %q: %w (its replica no longer holds it)", s.id, wsbridge.ErrNotConnected)), moves < maxMoves
 			}
 		case errors.Is(err, nats.ErrNoResponders):
