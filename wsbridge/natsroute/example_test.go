@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"strings"
 	"time"
 
@@ -53,9 +52,12 @@ func Example() {
 
 	// The page (normally bridge.js in the browser) connects to B.
 	ctx := context.Background()
-	token := signer.Sign("conv-1", 12*time.Hour) // the page's data-token
-	u := strings.Replace(srvB.URL, "http", "ws", 1) + "/?id=conv-1&token=" + url.QueryEscape(token)
-	page, _, err := websocket.Dial(ctx, u, &websocket.DialOptions{HTTPHeader: http.Header{"Origin": {srvB.URL}}})
+	token := signer.Sign("conv-1", 5*time.Minute) // the page's data-token, offered as a subprotocol
+	u := strings.Replace(srvB.URL, "http", "ws", 1) + "/?id=conv-1"
+	page, _, err := websocket.Dial(ctx, u, &websocket.DialOptions{
+		HTTPHeader:   http.Header{"Origin": {srvB.URL}},
+		Subprotocols: []string{wsbridge.Subprotocol, wsbridge.TokenProtocolPrefix + token},
+	})
 	if err != nil {
 		fmt.Println(err)
 		return
