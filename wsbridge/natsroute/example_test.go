@@ -34,10 +34,14 @@ func Example() {
 	key := make([]byte, wsbridge.MinKeySize)
 	rand.Read(key) // in a real service: a secret from your configuration
 	signer, _ := wsbridge.NewTokenSigner(key)
+	// And they seal what they send each other through NATS with another
+	// shared secret (never the token key).
+	routeKey := make([]byte, natsroute.MinKeySize)
+	rand.Read(routeKey)
 
 	replica := func(name string) (*natsroute.Router, *httptest.Server) {
 		nc, _ := nats.Connect(ns.ClientURL(), nats.MaxReconnects(-1), nats.ReconnectBufSize(-1))
-		r, err := natsroute.New(nc, wsbridge.Options{Authenticate: signer.Verify}, natsroute.Options{Replica: name})
+		r, err := natsroute.New(nc, wsbridge.Options{Authenticate: signer.Verify}, natsroute.Options{Replica: name, Keys: [][]byte{routeKey}})
 		if err != nil {
 			panic(err)
 		}
@@ -98,7 +102,9 @@ func ExampleRouter_Sender() {
 	ns.ReadyForConnections(10 * time.Second)
 	nc, _ := nats.Connect("", nats.InProcessServer(ns), nats.ReconnectBufSize(-1))
 	defer nc.Close()
-	r, err := natsroute.New(nc, wsbridge.Options{InsecureSkipAuthentication: true}, natsroute.Options{})
+	key := make([]byte, natsroute.MinKeySize)
+	rand.Read(key) // shared by all replicas: a secret from your configuration
+	r, err := natsroute.New(nc, wsbridge.Options{InsecureSkipAuthentication: true}, natsroute.Options{Keys: [][]byte{key}})
 	if err != nil {
 		panic(err)
 	}

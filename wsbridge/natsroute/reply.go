@@ -142,12 +142,13 @@ func hereNot(err error) bool {
 		!errors.Is(err, wsbridge.ErrBadID) && !errors.Is(err, wsbridge.ErrDisconnected)
 }
 
-// busyReply answers a request refused at MaxInFlight: nothing sent.
-func busyReply() *nats.Msg {
+// busyReply answers a request refused at one of the owner's bounds
+// (MaxInFlight, MaxPerPage, MaxHeldBytes; text says which): nothing sent.
+func busyReply(text string) *nats.Msg {
 	m := newReply(statusFailed)
 	m.Header.Set(hdrDelivery, assistant.NotDelivered.String())
 	m.Header.Set(hdrIs, "too_many_pending")
-	m.Header.Set(hdrError, "natsroute: the page's replica is at its MaxInFlight; not sent")
+	m.Header.Set(hdrError, text)
 	return m
 }
 

@@ -32,6 +32,12 @@ const (
 	// DefaultMaxInFlight bounds the requests a replica serves or remembers
 	// (for dedupe) at once.
 	DefaultMaxInFlight = 65536
+	// DefaultMaxPerPage bounds the requests a replica serves at once for
+	// one page: at one message per second, more than Timeout can use.
+	DefaultMaxPerPage = 64
+	// DefaultMaxHeldBytes bounds the encoded messages a replica holds for
+	// the requests it serves.
+	DefaultMaxHeldBytes = 64 << 20
 )
 
 // requestBuffer is the capacity of the channel all page subscriptions
@@ -41,9 +47,25 @@ const requestBuffer = 4096
 
 const maxReplicaLen = 64
 
-// Options configure a Router. The zero value is usable: subjects under
-// DefaultPrefix, a random replica name, the Default* limits.
+// Options configure a Router. Keys is required (or the loudly named
+// InsecureNoKey); the zero value of every other field is usable: subjects
+// under DefaultPrefix, a random replica name, the Default* limits.
 type Options struct {
+	// Keys are secrets the replicas share, each at least MinKeySize bytes
+	// (32 random bytes, say; at most 4 keys). Everything the Router puts
+	// on NATS is sealed with Keys[0] (XChaCha20-Poly1305), so that NATS
+	// and the account's other clients can neither read it nor forge or
+	// replay it; what arrives sealed under any of Keys is accepted. To
+	// rotate: deploy [old, new] everywhere, then [new, old], then [new]
+	// (see the package doc). New fails with ErrNoKey without a key,
+	// ErrBadKey with a short one.
+	Keys [][]byte
+	// InsecureNoKey lets New run without Keys: requests, replies and
+	// claims then travel in clear and unauthenticated, so any client of
+	// the NATS account can read every message, fake a delivery, or close
+	// any page's socket with a forged claim. Only for tests, or an
+	// account no one else can use.
+	InsecureNoKey bool
 	// Prefix is the first token(s) of every subject the Router uses
 	// (DefaultPrefix if empty): printable ASCII without spaces or
 	// wildcards. Replicas of one service must share it; services sharing a
@@ -53,17 +75,26 @@ type Options struct {
 	// if empty). Each live replica must have its own; at most 64 bytes of
 	// printable ASCII without spaces or dots.
 	Replica string
-	// Timeout bounds a Send whose context has no deadline. Default
-	// DefaultTimeout.
+	// Timeout bounds a Send whose context has no deadline, and how long
+	// this replica serves a request from another, whatever deadline it
+	// carries. Default DefaultTimeout.
 	Timeout time.Duration
 	// RetryDelay is how long a Send waits before its one retry after
 	// finding no page. Default DefaultRetryDelay.
 	RetryDelay time.Duration
 	// MaxInFlight bounds the requests this replica serves at once plus
-	// those it served in the last 2 s (remembered by request id, so that a
-	// repeat is answered, not sent again); beyond it requests fail with
+	// those it has served that are less than 5 s old (remembered, so that
+	// a repeat or a replay is answered, not sent again; 2 s with
+	// InsecureNoKey); beyond it requests fail with
 	// wsbridge.ErrTooManyPending. Default DefaultMaxInFlight.
 	MaxInFlight int
+	// MaxPerPage bounds the requests this replica serves at once for one
+	// page (waiting for the page's turn or its ack), and MaxHeldBytes the
+	// encoded messages of all the requests it serves; beyond them requests
+	// fail with wsbridge.ErrTooManyPending, nothing sent (one request is
+	// always admitted). Defaults DefaultMaxPerPage, DefaultMaxHeldBytes.
+	MaxPerPage   int
+	MaxHeldBytes int
 	// Logger receives routing events (never message content); nil
 	// discards them.
 	Logger *slog.Logger
@@ -76,7 +107,9 @@ type Options struct {
 // The Router owns two goroutines (its request dispatcher and a watcher of
 // NATS reconnects), one per request it is serving for a page of its Hub,
 // the NATS callback goroutine of its claim subscription, and a timer per
-// page that just left; Close stops them all. It does not own the NATS
+// page that just left; Close stops them all; its reply inbox's
+// subscription outlives Close until the Sends waiting on it have ended
+// (each by its context at the latest). It does not own the NATS
 // connection: close that after the Router.
 type Router struct {
 	nc    *nats.Conn
@@ -84,9 +117,11 @@ type Router struct {
 	opts  Options
 	log   *slog.Logger
 	clock hlc
-	nonce string // random per Router: request ids stay unique across restarts
-	seq   atomic.Uint64
+	keys  *keyring     // nil: InsecureNoKey
+	inbox *inbox       // replies to this Router's sealed requests
 	moves atomic.Int64 // "moving" answers this Router's Sends got (tests read it)
+
+	dropped atomic.Uint64 // see Dropped
 
 	reqs       chan *nats.Msg // every page subscription delivers here
 	claimSub   *nats.Subscription
@@ -103,7 +138,9 @@ type Router struct {
 	pages   map[string]*owned // pages of this Hub, by id
 	dd      *dedupe
 	repeats int                           // answerRepeat goroutines; at most MaxInFlight
-	running map[string]context.CancelFunc // requests being sent, by requestKey: a withdrawal cancels
+	perPage map[string]int                // requests being served, by page id; at most MaxPerPage
+	held    int                           // bytes of their messages; at most MaxHeldBytes
+	running map[string]context.CancelFunc // requests being sent, by runKey: a withdrawal cancels
 	moved   chan struct{}                 // closed and replaced when a leaving page's subscription ends
 	sends   int                           // Sends of this Router in progress
 	idle    chan struct{}                 // if not nil, closed when sends reaches 0
@@ -168,18 +205,32 @@ func New(nc *nats.Conn, hubOpts wsbridge.Options, opts Options) (*Router, error)
 	if opts.MaxInFlight <= 0 {
 		opts.MaxInFlight = DefaultMaxInFlight
 	}
+	if opts.MaxPerPage <= 0 {
+		opts.MaxPerPage = DefaultMaxPerPage
+	}
+	if opts.MaxHeldBytes <= 0 {
+		opts.MaxHeldBytes = DefaultMaxHeldBytes
+	}
+	var keys *keyring
+	switch {
+	case len(opts.Keys) > 0:
+		var err error
+		if keys, err = newKeyring(opts.Keys); err != nil {
+			return nil, err
+		}
+	case !opts.InsecureNoKey:
+		return nil, ErrNoKey
+	}
 	log := opts.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	var nonce [8]byte
-	rand.Read(nonce[:])
 	r := &Router{
 		nc:         nc,
 		opts:       opts,
 		log:        log,
 		clock:      hlc{now: time.Now},
-		nonce:      hex.EncodeToString(nonce[:]),
+		keys:       keys,
 		reqs:       make(chan *nats.Msg, requestBuffer),
 		quit:       make(chan struct{}),
 		dispatched: make(chan struct{}),
@@ -187,6 +238,7 @@ func New(nc *nats.Conn, hubOpts wsbridge.Options, opts Options) (*Router, error)
 		hooks:      append([]wsbridge.Hooks(nil), hubOpts.Hooks...),
 		pages:      make(map[string]*owned),
 		dd:         newDedupe(opts.MaxInFlight),
+		perPage:    make(map[string]int),
 		running:    make(map[string]context.CancelFunc),
 		moved:      make(chan struct{}),
 	}
@@ -201,6 +253,13 @@ func New(nc *nats.Conn, hubOpts wsbridge.Options, opts Options) (*Router, error)
 		return nil, fmt.Errorf("natsroute: subscribing to claims: %w", err)
 	}
 	r.claimSub = sub
+	if keys != nil {
+		if r.inbox, err = newInbox(nc); err != nil {
+			sub.Unsubscribe()
+			r.hub.Close()
+			return nil, fmt.Errorf("natsroute: subscribing to replies: %w", err)
+		}
+	}
 	r.status = nc.StatusChanged(nats.CONNECTED)
 	r.wg.Add(2)
 	go r.dispatch()
@@ -392,6 +451,9 @@ func (r *Router) stop() {
 		}
 	}
 	r.claimSub.Unsubscribe()
+	if r.inbox != nil {
+		r.inbox.close()
+	}
 	r.nc.RemoveStatusListener(r.status)
 	r.nc.FlushTimeout(stopWait)
 	close(r.quit)
@@ -437,7 +499,7 @@ func (r *Router) onConnect(ci wsbridge.ConnectInfo) {
 // announce publishes a claim for page id.
 func (r *Router) announce(id string, key claimKey) {
 	data, _ := json.Marshal(claim{ID: id, Replica: key.replica, T: key.t, Conn: key.conn})
-	if err := r.nc.Publish(claimSubject(r.opts.Prefix), data); err != nil {
+	if err := r.publish(claimSubject(r.opts.Prefix), data); err != nil {
 		r.log.Warn("natsroute: could not announce a page; an older connection elsewhere stays open until NATS is back", "err", err)
 	}
 }
@@ -512,6 +574,12 @@ func (r *Router) moveOut(id string, o *owned) {
 		return
 	}
 	o.leaving.Stop()
+	r.unsubscribe(id, o)
+}
+
+// unsubscribe ends page id's subscription o: the requests NATS has
+// already handed to it are still answered ("moving"). r.mu is held.
+func (r *Router) unsubscribe(id string, o *owned) {
 	delete(r.pages, id)
 	if o.sub.Drain() != nil {
 		o.sub.Unsubscribe()
@@ -536,7 +604,14 @@ func (r *Router) onClaim(m *nats.Msg) {
 	r.wg.Add(1)
 	r.mu.Unlock()
 	defer r.wg.Done()
-	c, err := parseClaim(m.Data)
+	data, sealer, ok := r.openClaim(m)
+	if !ok {
+		return
+	}
+	c, err := parseClaim(data)
+	if err == nil && sealer != "" && c.Replica != sealer {
+		err = errors.New("claim sealed by another replica")
+	}
 	if err != nil {
 		r.log.Warn("natsroute: malformed claim", "err", err)
 		return
@@ -545,6 +620,7 @@ func (r *Router) onClaim(m *nats.Msg) {
 		return
 	}
 	if !r.clock.observe(c.T) {
+		r.dropped.Add(1)
 		r.log.Warn("natsroute: claim from a clock too far ahead, ignored", "replica", c.Replica)
 		return
 	}
@@ -596,13 +672,17 @@ func (r *Router) dispatch() {
 	}
 }
 
-// requestKey identifies a request being sent, for its withdrawal.
-func requestKey(id, reqID string) string { return reqID + "\x00" + id }
+// runKey identifies a request being sent, for its withdrawal.
+func runKey(id, reqID string) string { return reqID + "\x00" + id }
 
-func (r *Router) serve(m *nats.Msg) {
-	if m.Header.Get(hdrWithdraw) != "" {
-		r.withdrawn(m)
+func (r *Router) serve(raw *nats.Msg) {
+	if r.isWithdrawal(raw) {
+		r.withdrawn(raw)
 		return
+	}
+	m, sealedAt, nonce, ok := r.openRequest(raw)
+	if !ok {
+		return // forged, tampered with, replayed: counted, never answered
 	}
 	if m.Reply == "" {
 		return // not a request: nobody to answer, so do not deliver
@@ -611,29 +691,39 @@ func (r *Router) serve(m *nats.Msg) {
 	reqID, deadline, err := parseRequest(m)
 	if !ok || err != nil {
 		r.log.Warn("natsroute: malformed request", "err", err)
-		m.RespondMsg(newReply(statusInvalid))
+		r.respond(m, newReply(statusInvalid))
 		return
 	}
 	now := time.Now()
+	if limit := now.Add(r.opts.Timeout); deadline.After(limit) {
+		deadline = limit // the owner's bound, whatever the caller asked for
+	}
 	if !now.Before(deadline) {
 		// Never deliver late; its caller waits a little longer than this
 		// deadline (replyMargin), so tell it nothing was sent.
-		m.RespondMsg(expiredReply())
+		r.respond(m, expiredReply())
 		return
 	}
 	r.mu.Lock()
 	if r.closed {
 		r.mu.Unlock()
-		m.RespondMsg(movingReply())
+		r.respond(m, movingReply())
 		return
 	}
-	e, first := r.dd.begin(reqID, deadline, now)
+	e, first := r.dd.begin(requestKey(id, reqID, m.Data), nonce, sealedAt, deadline, now)
 	if e == nil || !first && r.repeats >= r.opts.MaxInFlight {
 		r.mu.Unlock()
-		m.RespondMsg(busyReply())
+		r.respond(m, busyReply("natsroute: the page's replica is at its MaxInFlight; not sent"))
 		return
 	}
-	if !first {
+	if first {
+		if busy := r.admit(id, len(m.Data)); busy != "" {
+			r.dd.abort(e)
+			r.mu.Unlock()
+			r.respond(m, busyReply(busy))
+			return
+		}
+	} else {
 		r.repeats++
 	}
 	r.wg.Add(1)
@@ -646,49 +736,49 @@ func (r *Router) serve(m *nats.Msg) {
 	// The withdrawal of this request comes through r.reqs after it, so
 	// its cancel is registered by then.
 	ctx, cancel := context.WithDeadline(context.Background(), deadline)
-	key := requestKey(id, reqID)
+	key := runKey(id, reqID)
 	r.running[key] = cancel
 	r.mu.Unlock()
-	go r.deliver(ctx, m, id, key, e, deadline)
+	go r.deliver(ctx, m, id, key, e)
 }
 
 // withdrawn cancels the send of a request its caller withdrew, if this
 // replica is serving it; the Hub stops it if the message has not been
-// written yet, and the request's answer says which happened.
-func (r *Router) withdrawn(m *nats.Msg) {
-	id, ok := pageID(r.opts.Prefix, m.Subject)
-	reqID := m.Header.Get(hdrRequest)
+// written yet, and the request's answer says which happened. A
+// withdrawal that does not verify is dropped and counted (see
+// openWithdrawal).
+func (r *Router) withdrawn(raw *nats.Msg) {
+	reqID, ok := r.openWithdrawal(raw)
+	if !ok {
+		return
+	}
+	id, ok := pageID(r.opts.Prefix, raw.Subject)
 	if !ok || reqID == "" {
 		return
 	}
 	r.mu.Lock()
-	cancel := r.running[requestKey(id, reqID)]
+	cancel := r.running[runKey(id, reqID)]
 	r.mu.Unlock()
 	if cancel != nil {
 		cancel()
 	}
 }
 
-// withdraw asks the owner to drop request req (a caller's cancel). It
-// goes on the request's subject, after it, so the owner that got the
-// request gets this next (while one queue subscriber holds the page).
-func (r *Router) withdraw(req *nats.Msg) {
-	m := nats.NewMsg(req.Subject)
-	m.Header.Set(hdrRequest, req.Header.Get(hdrRequest))
-	m.Header.Set(hdrWithdraw, "1")
-	r.nc.PublishMsg(m)
-}
-
-// deliver sends one request's message through the Hub and answers it.
-func (r *Router) deliver(ctx context.Context, m *nats.Msg, id, key string, e *entry, deadline time.Time) {
+// deliver sends one request's message through the Hub (until ctx ends:
+// the owner's deadline, or a withdrawal) and answers it.
+func (r *Router) deliver(ctx context.Context, m *nats.Msg, id, key string, e *entry) {
 	defer r.wg.Done()
 	defer r.serving.Done()
 	msg, err := assistant.Decode(m.Data)
+	held := len(m.Data)
+	m.Data = nil // msg is all that is held from here
 	if err == nil {
 		err = r.hub.Sender(id).Send(ctx, msg)
 	}
 	reply, moving := replyTo(err)
 	d := assistant.DeliveryOf(err)
+	// Kept for dedupe unless certainly nothing reached the page's host: a
+	// new attempt after "nothing sent" may be served again.
 	sent := !moving && (d == assistant.Delivered || d == assistant.MaybeDelivered)
 	now := time.Now()
 	r.mu.Lock()
@@ -697,14 +787,16 @@ func (r *Router) deliver(ctx context.Context, m *nats.Msg, id, key string, e *en
 		delete(r.running, key)
 	}
 	r.dd.finish(e, reply, sent, now)
+	r.release(id, held)
 	r.mu.Unlock()
 	// Answered even past the deadline: the caller waits until its own,
-	// replyMargin later.
-	m.RespondMsg(reply)
+	// replyMargin later (or longer, if Options.Timeout clamped it here).
+	r.respond(m, reply)
 }
 
-// answerRepeat answers a repeated request id with the first one's result,
-// without sending again.
+// answerRepeat answers a repeated request with the first one's result,
+// without sending again. It waits for that result even while stopping:
+// the first one's send ends with the Hub, and stop waits for both.
 func (r *Router) answerRepeat(m *nats.Msg, e *entry, deadline time.Time) {
 	defer r.wg.Done()
 	defer r.serving.Done()
@@ -717,8 +809,30 @@ func (r *Router) answerRepeat(m *nats.Msg, e *entry, deadline time.Time) {
 	defer t.Stop()
 	select {
 	case <-e.done:
-		m.RespondMsg(&nats.Msg{Header: e.reply.Header})
+		r.respond(m, &nats.Msg{Header: e.reply.Header})
 	case <-t.C:
-	case <-r.quit:
 	}
+}
+
+// admit counts a new request for page id with a message of n bytes
+// against MaxPerPage and MaxHeldBytes, or returns why it cannot be
+// served. r.mu is held.
+func (r *Router) admit(id string, n int) (busy string) {
+	switch {
+	case r.perPage[id] >= r.opts.MaxPerPage:
+		return "natsroute: the page's replica is at its MaxPerPage requests for it; not sent"
+	case r.held > 0 && r.held+n > r.opts.MaxHeldBytes:
+		return "natsroute: the page's replica is at its MaxHeldBytes; not sent"
+	}
+	r.perPage[id]++
+	r.held += n
+	return ""
+}
+
+// release undoes admit once the request is answered. r.mu is held.
+func (r *Router) release(id string, n int) {
+	if r.perPage[id]--; r.perPage[id] <= 0 {
+		delete(r.perPage, id)
+	}
+	r.held -= n
 }

@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -113,7 +112,7 @@ func (s *sender) remote(ctx context.Context, m assistant.Message, data []byte) e
 		defer cancel()
 	}
 	owner := deadline.Add(-min(replyMargin, time.Until(deadline)/4))
-	req := newRequest(pageSubject(r.opts.Prefix, s.id), r.opts.Replica+"."+r.nonce+"."+strconv.FormatUint(r.seq.Add(1), 10), owner, data)
+	req := newRequest(pageSubject(r.opts.Prefix, s.id), r.newRequestID(), owner, data)
 	if max := r.nc.MaxPayload(); max > 0 && int64(len(data)+headerSize(req)) > max {
 		return rejected(fmt.Errorf("natsroute: page %q: %w (%d bytes)", s.id, ErrTooLarge, max))
 	}
@@ -190,7 +189,7 @@ func (s *sender) request(ctx context.Context, req *nats.Msg, deadline time.Time)
 		}
 		rcancel()
 	})
-	reply, err := s.r.nc.RequestMsgWithContext(rctx, req)
+	reply, err := s.r.request(rctx, req)
 	rcancel()
 	if !stop() {
 		<-withdrawn

@@ -120,10 +120,10 @@ func TestStopAnswersEveryRequest(t *testing.T) {
 				wg.Go(func() {
 					<-start
 					time.Sleep(time.Duration(i) * 50 * time.Microsecond) // spread over 20 ms
-					_, err := rawRequest(b.nc, "p", "b."+strconv.Itoa(i), time.Now().Add(10*time.Second), "x", 3*time.Second)
+					_, err := rawRequest(b.r, "p", "b."+strconv.Itoa(i), time.Now().Add(10*time.Second), "x", 3*time.Second)
 					k := "answered"
 					switch {
-					case errors.Is(err, nats.ErrTimeout):
+					case errors.Is(err, context.DeadlineExceeded):
 						k = "no answer"
 					case errors.Is(err, nats.ErrNoResponders):
 						k = "no responders"

@@ -14,17 +14,18 @@ import (
 // subject whose data is the message's exact assistant.Encode bytes, with
 // two headers:
 //
-//	Wsbridge-Request:  <replica>.<nonce>.<n>  unique request id (dedupe key)
-//	Wsbridge-Deadline: <unix ns>              absolute deadline of the caller
+//	Wsbridge-Request:  <replica>.<128 random bits>  request id (see newRequestID)
+//	Wsbridge-Deadline: <unix ns>                    the owner's deadline
 //
-// A request with a third header
+// A message with a third header
 //
 //	Wsbridge-Withdraw: 1
 //
 // and no reply subject withdraws the request with that id: the owner
 // cancels its send if it has not written it to the page yet (see
 // Router.Sender). The owner answers a request with an empty message: see
-// replyTo.
+// replyTo. With Options.Keys, all of these travel inside a seal (seal.go):
+// a withdrawal is sealed as kind 'w' with the request id, and no headers.
 const (
 	hdrRequest  = "Wsbridge-Request"
 	hdrDeadline = "Wsbridge-Deadline"

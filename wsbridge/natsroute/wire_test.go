@@ -120,7 +120,7 @@ func TestReplyRoundTrip(t *testing.T) {
 	if _, moving := replyTo(errors.Join(wsbridge.ErrNotConnected, wsbridge.ErrBadID)); moving {
 		t.Error("ErrBadID answered as moving")
 	}
-	if err, kind := replyError("p", busyReply()); kind != answerDone || !errors.Is(err, wsbridge.ErrTooManyPending) || assistant.DeliveryOf(err) != assistant.NotDelivered {
+	if err, kind := replyError("p", busyReply("natsroute: busy")); kind != answerDone || !errors.Is(err, wsbridge.ErrTooManyPending) || assistant.DeliveryOf(err) != assistant.NotDelivered {
 		t.Errorf("busy: %v, want ErrTooManyPending, NotDelivered", err)
 	}
 	if err, _ := replyError("p", expiredReply()); !errors.Is(err, context.DeadlineExceeded) || assistant.DeliveryOf(err) != assistant.NotDelivered {
