@@ -158,6 +158,10 @@ type owned struct {
 	key     claimKey
 	sub     *nats.Subscription
 	leaving *time.Timer // non-nil once the page has left: ends the linger
+	// claimed: another replica has claimed the page with a greater key
+	// since conn connected (its subscription is known, as its claim came
+	// after it): when conn ends, the subscription ends at once.
+	claimed bool
 }
 
 // moveLinger bounds how long a page's subscription outlives its
@@ -490,6 +494,7 @@ func (r *Router) onConnect(ci wsbridge.ConnectInfo) {
 		o.leaving = nil
 	}
 	o.conn = ci.Conn
+	o.claimed = false
 	o.key = claimKey{r.clock.stamp(), r.opts.Replica, ci.Conn}
 	key := o.key
 	r.mu.Unlock()
@@ -561,6 +566,10 @@ func (r *Router) onDisconnect(di wsbridge.DisconnectInfo) {
 	defer r.mu.Unlock()
 	o := r.pages[di.ID]
 	if o == nil || o.conn != di.Conn || o.leaving != nil || r.hub.Connected(di.ID) {
+		return
+	}
+	if o.claimed { // replaced by another replica: NATS routes there now
+		r.unsubscribe(di.ID, o)
 		return
 	}
 	o.leaving = time.AfterFunc(moveLinger, func() { r.moveOut(di.ID, o) })
@@ -637,6 +646,9 @@ func (r *Router) onClaim(m *nats.Msg) {
 			r.moveOut(c.ID, o)
 		}
 		return
+	}
+	if cmp < 0 {
+		o.claimed = true // see onDisconnect
 	}
 	r.mu.Unlock()
 	switch {

@@ -224,6 +224,21 @@ func TestMoveReplacesOlderConnection(t *testing.T) {
 		t.Fatal("old connection still open after 10 s")
 	}
 	waitGone(t, a.r.Hub(), "p")
+	// A heard B's claim before its connection ended: its subscription
+	// ends with the connection, not moveLinger later. It used to linger,
+	// answering "moving" to the requests NATS still handed it (A's own
+	// among them), and a Send could give up after maxMoves of those.
+	for start := time.Now(); ; time.Sleep(time.Millisecond) {
+		a.r.mu.Lock()
+		o := a.r.pages["p"]
+		a.r.mu.Unlock()
+		if o == nil {
+			break
+		}
+		if time.Since(start) > moveLinger/3 {
+			t.Fatalf("A still subscribed for p %v after its connection was replaced", time.Since(start))
+		}
+	}
 	if err := a.r.Sender("p").Send(ctxT(t, 10*time.Second), assistant.NewText("x")); err != nil {
 		t.Errorf("Send = %v", err)
 	}
