@@ -124,9 +124,9 @@
 // Options.Hooks observe connections, Sends and protocol violations
 // ([Hooks]; the otelwsbridge package turns them into OpenTelemetry
 // metrics), Options.Logger receives structured logs, [Hub.Stats] is a
-// snapshot of pages, Sends by outcome and ack latency, and [Hub.Shutdown]
-// drains the Hub for a deploy: the pages it closes with 1001 reconnect,
-// possibly to another replica.
+// snapshot of pages, Sends by outcome and by delivery class, and ack
+// latency, and [Hub.Shutdown] drains the Hub for a deploy: the pages it
+// closes with 1001 reconnect, possibly to another replica.
 //
 // # Limits
 //

@@ -149,6 +149,7 @@ type Hub struct {
 
 	inflight atomic.Int64
 	outcomes [numOutcomes]atomic.Uint64
+	classes  [numClasses]atomic.Uint64 // Sends by assistant.DeliveryOf
 	acks     latencies
 
 	mu      sync.RWMutex

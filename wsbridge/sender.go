@@ -128,8 +128,12 @@ func (c *conn) deadError(why ...error) error {
 func (h *Hub) sendDone(id string, d time.Duration, n int, err error) {
 	o := outcomeOf(err)
 	h.outcomes[o].Add(1)
+	class := assistant.DeliveryOf(err)
+	if class >= 0 && int(class) < numClasses {
+		h.classes[class].Add(1)
+	}
 	if len(h.opts.Hooks) > 0 {
-		h.hookSend(SendInfo{ID: id, Outcome: o, Delivery: assistant.DeliveryOf(err), Duration: d, Bytes: n})
+		h.hookSend(SendInfo{ID: id, Outcome: o, Delivery: class, Duration: d, Bytes: n})
 	}
 	h.logSend(id, o, err, d, n)
 }
