@@ -178,8 +178,7 @@ func (c *conn) send(ctx context.Context, data []byte) error {
 
 // result turns what the read loop sent for a pending message into Send's
 // error: nil (acked), a *RefusedError (its class is the reason's), or why
-// the conn died (MaybeDelivered: the message was written, or being
-// written when the write failed).
+// the conn died after the message was written (MaybeDelivered).
 func (c *conn) result(err error) error {
 	if err == nil {
 		return nil
