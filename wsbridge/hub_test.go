@@ -371,11 +371,16 @@ func FuzzAppendMsgFrame(f *testing.F) {
 		if !utf8.ValidString(data) {
 			t.Skip()
 		}
-		var got msgFrame
+		type frame struct {
+			Op   string `json:"op"`
+			ID   uint64 `json:"id"`
+			Data string `json:"data"`
+		}
+		var got frame
 		if err := json.Unmarshal(appendMsgFrame(nil, id, []byte(data)), &got); err != nil {
 			t.Fatalf("frame does not parse: %v", err)
 		}
-		if diff := cmp.Diff(msgFrame{Op: "msg", ID: id, Data: data}, got); diff != "" {
+		if diff := cmp.Diff(frame{Op: "msg", ID: id, Data: data}, got); diff != "" {
 			t.Fatalf("round trip (-want +got):\n%s", diff)
 		}
 	})

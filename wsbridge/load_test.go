@@ -30,11 +30,9 @@ import (
 //
 //	WSBRIDGE_LOAD_N=5000 WSBRIDGE_LOAD_DURATION=30s go test -run '^TestLoad$' -v ./wsbridge
 //
-// TestLoadObserved (load_observed_test.go) is the same run with the
-// operator's instrumentation on: OpenTelemetry metrics, an Info logger and
-// a Send hook; compare the two for the overhead:
-//
-//	WSBRIDGE_LOAD_N=5000 WSBRIDGE_LOAD_DURATION=30s go test -run '^TestLoad(Observed)?$' -v ./wsbridge
+// The cost of the operator's instrumentation is measured by
+// BenchmarkSendObserved in otelwsbridge (its own module, with the
+// OpenTelemetry SDK, which this module does not require).
 //
 // Bounded: N <= 10000, duration <= 5 min, and the child exits by itself at
 // duration + 60 s.

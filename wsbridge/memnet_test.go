@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/imworkspace/assistant/internal/memnet"
+	"github.com/imworkspace/assistant/wsbridge/wsbridgetest"
 )
 
 // memHub serves a Hub over a memnet.Listener, inside the caller's synctest
@@ -28,7 +28,7 @@ func newMemHub(t *testing.T, opts Options) *memHub {
 		opts.InsecureSkipAuthentication = true // as newTestHub
 	}
 	hub := NewHub(opts)
-	l := memnet.NewListener()
+	l := wsbridgetest.NewListener()
 	srv := &http.Server{Handler: hub}
 	served := make(chan struct{})
 	go func() {

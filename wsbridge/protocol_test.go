@@ -116,16 +116,13 @@ func TestRefusalFrame(t *testing.T) {
 	hub, srv := newTestHub(t, Options{})
 	p := connectPage(t, hub, srv, "conv-1", &fakeHost{}, pageOpts{hold: true})
 	ctx := ctxT(t)
-	for _, reason := range []string{ReasonTooLarge, ReasonInvalid, ReasonWrongParent} {
+	for i, reason := range []string{ReasonTooLarge, ReasonInvalid, ReasonWrongParent} {
 		res := sendAsync(ctx, hub.Sender("conv-1"), assistant.NewText(reason))
-		held, err := p.heldFrames(ctx, 1)
+		held, err := p.heldFrames(ctx, i+1)
 		if err != nil {
 			t.Fatal(err)
 		}
-		p.mu.Lock()
-		p.held = nil
-		p.mu.Unlock()
-		p.write(fmt.Sprintf(`{"op":"refuse","id":%d,"reason":%q}`, held[0].ID, reason))
+		p.write(fmt.Sprintf(`{"op":"refuse","id":%d,"reason":%q}`, held[i].ID, reason))
 		err = <-res
 		var refused *RefusedError
 		if !errors.Is(err, ErrRefused) || !errors.As(err, &refused) || refused.Reason != reason || errors.Is(err, ErrDisconnected) {

@@ -17,8 +17,8 @@ import (
 	"time"
 
 	"github.com/imworkspace/assistant"
-	"github.com/imworkspace/assistant/internal/fakepage"
-	"github.com/imworkspace/assistant/internal/memnet"
+	"github.com/imworkspace/assistant/wsbridge/wsbridgetest"
+
 	"github.com/imworkspace/assistant/wsbridge"
 )
 
@@ -35,7 +35,7 @@ func BenchmarkSendLatency(b *testing.B) {
 	c := startCluster(b, 2)
 	ra := startReplica(b, c, 0, "a", unpaced(), Options{})
 	rb := startReplica(b, c, 1, "b", unpaced(), Options{})
-	rb.dial(b, "p", &fakepage.Host{}, fakepage.Options{})
+	rb.dial(b, "p", &wsbridgetest.Host{}, wsbridgetest.Options{})
 	c.waitInterest(0, "p")
 	for _, bc := range []struct {
 		name string
@@ -80,7 +80,7 @@ func BenchmarkThroughput(b *testing.B) {
 		reps = append(reps, startReplica(b, c, i, "r"+strconv.Itoa(i), unpaced(), Options{}))
 	}
 	for i := range pages {
-		reps[i%3].dial(b, pageName(i), &fakepage.Host{}, fakepage.Options{})
+		reps[i%3].dial(b, pageName(i), &wsbridgetest.Host{}, wsbridgetest.Options{})
 		for s := range 3 {
 			c.waitInterest(s, pageName(i))
 		}
@@ -202,7 +202,7 @@ func TestCostPerConnectedPage(t *testing.T) {
 		heap0, g0 := heapInUse(), runtime.NumGoroutine()
 		var hubs []*wsbridge.Hub
 		var senders []func(id string) assistant.Sender
-		var lns []*memnet.Listener
+		var lns []*wsbridgetest.Listener
 		var stops []func()
 		for i := range 3 {
 			hubOpts := wsbridge.Options{InsecureSkipAuthentication: true, NoPacing: true, MaxConnections: n}
@@ -217,7 +217,7 @@ func TestCostPerConnectedPage(t *testing.T) {
 				senders = append(senders, hub.Sender)
 				stops = append(stops, func() { hub.Close() })
 			}
-			ln := memnet.NewListener()
+			ln := wsbridgetest.NewListener()
 			mux := http.NewServeMux()
 			mux.Handle("/ws", hub)
 			srv := &http.Server{Handler: mux}
@@ -225,17 +225,17 @@ func TestCostPerConnectedPage(t *testing.T) {
 			stops = append(stops, func() { srv.Close() })
 			hubs, lns = append(hubs, hub), append(lns, ln)
 		}
-		pages := make([]*fakepage.Page, n)
-		hosts := make([]*fakepage.Host, n)
+		pages := make([]*wsbridgetest.Page, n)
+		hosts := make([]*wsbridgetest.Host, n)
 		var wg sync.WaitGroup
 		var next atomic.Int64
 		ctx := ctxT(t, 5*time.Minute)
 		for range 32 {
 			wg.Go(func() {
 				for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
-					hosts[i] = &fakepage.Host{}
-					u := fakepage.URL("http://replica"+strconv.Itoa(i%3), fmt.Sprintf("cost-%06d", i))
-					p, err := fakepage.Dial(ctx, u, hosts[i], fakepage.Options{Client: lns[i%3].Client()})
+					hosts[i] = &wsbridgetest.Host{}
+					u := wsbridgetest.URL("http://replica"+strconv.Itoa(i%3), fmt.Sprintf("cost-%06d", i))
+					p, _, err := wsbridgetest.Dial(ctx, u, hosts[i], wsbridgetest.Options{Client: lns[i%3].Client()})
 					if err != nil {
 						t.Errorf("dial page %d: %v", i, err)
 						return

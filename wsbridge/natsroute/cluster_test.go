@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/imworkspace/assistant/internal/fakepage"
 	"github.com/imworkspace/assistant/wsbridge"
+	"github.com/imworkspace/assistant/wsbridge/wsbridgetest"
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 )
@@ -191,11 +191,11 @@ func (rp *replica) kill() {
 
 // dial connects a fake page to the replica and waits until its Hub has
 // registered it.
-func (rp *replica) dial(t testing.TB, id string, host *fakepage.Host, o fakepage.Options) *fakepage.Page {
+func (rp *replica) dial(t testing.TB, id string, host *wsbridgetest.Host, o wsbridgetest.Options) *wsbridgetest.Page {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	p, err := fakepage.Dial(ctx, fakepage.URL(rp.srv.URL, id), host, o)
+	p, _, err := wsbridgetest.Dial(ctx, wsbridgetest.URL(rp.srv.URL, id), host, o)
 	if err != nil {
 		t.Fatalf("dial %q to %s: %v", id, rp.name, err)
 	}

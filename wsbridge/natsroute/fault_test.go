@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/imworkspace/assistant"
-	"github.com/imworkspace/assistant/internal/fakepage"
 	"github.com/imworkspace/assistant/wsbridge"
+	"github.com/imworkspace/assistant/wsbridge/wsbridgetest"
 )
 
 // fleet is a set of replicas some of which may be killed.
@@ -52,11 +52,11 @@ type roamingPage struct {
 	t     *testing.T
 	id    string
 	home  int
-	host  *fakepage.Host
+	host  *wsbridgetest.Host
 	fleet *fleet
 
 	mu       sync.Mutex
-	cur      *fakepage.Page
+	cur      *wsbridgetest.Page
 	stop     bool
 	conns    int
 	replaced bool
@@ -76,7 +76,7 @@ func (r *roamingPage) run() {
 		alive := r.fleet.alive(r.home)
 		rp := alive[attempt%len(alive)]
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		p, err := fakepage.Dial(ctx, fakepage.URL(rp.srv.URL, r.id), r.host, fakepage.Options{Posted: posted, Interval: 500 * time.Millisecond})
+		p, _, err := wsbridgetest.Dial(ctx, wsbridgetest.URL(rp.srv.URL, r.id), r.host, wsbridgetest.Options{Posted: posted, Interval: 500 * time.Millisecond})
 		cancel()
 		if err != nil {
 			time.Sleep(20 * time.Millisecond) // a replica going down
@@ -93,7 +93,7 @@ func (r *roamingPage) run() {
 		}
 		<-p.Done()
 		posted = p.PostedIDs()
-		if p.CloseStatus() == wsbridge.StatusReplaced {
+		if p.CloseStatus(context.Background()) == wsbridge.StatusReplaced {
 			r.mu.Lock()
 			r.replaced = true
 			r.mu.Unlock()
@@ -135,10 +135,10 @@ func typedSendError(err error) bool {
 // twice, every nil Send reached its host exactly once, every other Send
 // returned a typed error.
 func faultRun(t *testing.T, f *fleet, pages, perPage int, faultAfter time.Duration, fault func()) (moved int) {
-	hosts := make([]*fakepage.Host, pages)
+	hosts := make([]*wsbridgetest.Host, pages)
 	var rps []*roamingPage
 	for i := range pages {
-		hosts[i] = &fakepage.Host{}
+		hosts[i] = &wsbridgetest.Host{}
 		rp := &roamingPage{t: t, id: pageName(i), home: i % len(f.reps), host: hosts[i], fleet: f, done: make(chan struct{})}
 		go rp.run()
 		rps = append(rps, rp)
@@ -300,14 +300,14 @@ func TestFaultSameIDTwoReplicas(t *testing.T) {
 	const trials = 10
 	for n := range trials {
 		id := fmt.Sprintf("twin-%d", n)
-		hostA, hostB := &fakepage.Host{}, &fakepage.Host{}
-		var pa, pb *fakepage.Page
+		hostA, hostB := &wsbridgetest.Host{}, &wsbridgetest.Host{}
+		var pa, pb *wsbridgetest.Page
 		var wg sync.WaitGroup
-		dial := func(rp *replica, host *fakepage.Host, p **fakepage.Page) {
+		dial := func(rp *replica, host *wsbridgetest.Host, p **wsbridgetest.Page) {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
 			var err error
-			if *p, err = fakepage.Dial(ctx, fakepage.URL(rp.srv.URL, id), host, fakepage.Options{}); err != nil {
+			if *p, _, err = wsbridgetest.Dial(ctx, wsbridgetest.URL(rp.srv.URL, id), host, wsbridgetest.Options{}); err != nil {
 				t.Errorf("dial: %v", err)
 			}
 		}
@@ -317,8 +317,8 @@ func TestFaultSameIDTwoReplicas(t *testing.T) {
 		if pa == nil || pb == nil {
 			t.FailNow()
 		}
-		var closed, kept *fakepage.Page
-		var keptHost, closedHost *fakepage.Host
+		var closed, kept *wsbridgetest.Page
+		var keptHost, closedHost *wsbridgetest.Host
 		select {
 		case <-pa.Done():
 			closed, kept, closedHost, keptHost = pa, pb, hostA, hostB
@@ -327,12 +327,12 @@ func TestFaultSameIDTwoReplicas(t *testing.T) {
 		case <-time.After(10 * time.Second):
 			t.Fatalf("%s: both connections still open after 10 s", id)
 		}
-		if code := closed.CloseStatus(); code != wsbridge.StatusReplaced {
+		if code := closed.CloseStatus(context.Background()); code != wsbridge.StatusReplaced {
 			t.Errorf("%s: loser closed with %v, want StatusReplaced", id, code)
 		}
 		select {
 		case <-kept.Done():
-			t.Fatalf("%s: both connections closed (%v)", id, kept.CloseStatus())
+			t.Fatalf("%s: both connections closed (%v)", id, kept.CloseStatus(context.Background()))
 		case <-time.After(100 * time.Millisecond):
 		}
 		ctx := ctxT(t, 10*time.Second)

@@ -9,8 +9,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/imworkspace/assistant"
-	"github.com/imworkspace/assistant/internal/fakepage"
 	"github.com/imworkspace/assistant/wsbridge"
+	"github.com/imworkspace/assistant/wsbridge/wsbridgetest"
 )
 
 // A page load that reconnects to another replica keeps the message ids
@@ -21,8 +21,8 @@ func TestMovedPageGetsEveryMessage(t *testing.T) {
 	c := startCluster(t, 2)
 	a := startReplica(t, c, 0, "a", wsbridge.Options{}, Options{})
 	b := startReplica(t, c, 1, "b", wsbridge.Options{}, Options{})
-	host := &fakepage.Host{}
-	p := a.dial(t, "mover", host, fakepage.Options{})
+	host := &wsbridgetest.Host{}
+	p := a.dial(t, "mover", host, wsbridgetest.Options{})
 	ctx := ctxT(t, 20*time.Second)
 	send := func(rp *replica, text string) {
 		t.Helper()
@@ -34,7 +34,7 @@ func TestMovedPageGetsEveryMessage(t *testing.T) {
 		send(a, s)
 	}
 	p.Close()
-	b.dial(t, "mover", host, fakepage.Options{Posted: p.PostedIDs()})
+	b.dial(t, "mover", host, wsbridgetest.Options{Posted: p.PostedIDs()})
 	waitGone(t, a.r.Hub(), "mover")
 	for _, s := range []string{"b1", "b2", "b3"} {
 		send(a, s)

@@ -14,8 +14,8 @@ import (
 	"time"
 
 	"github.com/imworkspace/assistant"
-	"github.com/imworkspace/assistant/internal/fakepage"
 	"github.com/imworkspace/assistant/wsbridge"
+	"github.com/imworkspace/assistant/wsbridge/wsbridgetest"
 )
 
 // One claim with an absurd time (a hostile peer on the NATS account, or a
@@ -65,7 +65,7 @@ func TestCloseWaitsForClaimCallback(t *testing.T) {
 	free := func() { releaseOnce.Do(func() { close(h.release) }) }
 	defer free()
 	rp := startReplica(t, c, 0, "a", wsbridge.Options{}, Options{Logger: slog.New(h)})
-	rp.dial(t, "p", &fakepage.Host{}, fakepage.Options{})
+	rp.dial(t, "p", &wsbridgetest.Host{}, wsbridgetest.Options{})
 
 	// Another replica claims p with a greater key: the callback replaces
 	// the local connection, then logs (and blocks there).
@@ -99,7 +99,7 @@ func TestCloseWaitsForClaimCallback(t *testing.T) {
 // cross-replica Send failed until it reconnected.
 func TestSendImpossibleID(t *testing.T) {
 	_, a, b := twoReplicas(t, wsbridge.Options{}, Options{})
-	b.dial(t, "p", &fakepage.Host{}, fakepage.Options{})
+	b.dial(t, "p", &wsbridgetest.Host{}, wsbridgetest.Options{})
 	ctx := ctxT(t, 10*time.Second)
 	for _, id := range []string{"", strings.Repeat("x", wsbridge.MaxIDLen+1), strings.Repeat("y", 8000)} {
 		if err := a.r.Sender(id).Send(ctx, assistant.NewText("x")); !errors.Is(err, wsbridge.ErrNotConnected) {

@@ -16,8 +16,8 @@ import (
 
 	"github.com/coder/websocket"
 	"github.com/imworkspace/assistant"
-	"github.com/imworkspace/assistant/internal/fakepage"
 	"github.com/imworkspace/assistant/wsbridge"
+	"github.com/imworkspace/assistant/wsbridge/wsbridgetest"
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 )
@@ -33,8 +33,8 @@ func twoReplicas(t *testing.T, hubOpts wsbridge.Options, opts Options) (*cluster
 
 func TestSendErrors(t *testing.T) {
 	_, a, b := twoReplicas(t, wsbridge.Options{}, Options{})
-	host := &fakepage.Host{}
-	b.dial(t, "p", host, fakepage.Options{})
+	host := &wsbridgetest.Host{}
+	b.dial(t, "p", host, wsbridgetest.Options{})
 	ctx := ctxT(t, 10*time.Second)
 
 	if err := a.r.Sender("nobody").Send(ctx, assistant.NewText("x")); !errors.Is(err, wsbridge.ErrNotConnected) {
@@ -73,7 +73,7 @@ func TestTimeoutIsAmbiguous(t *testing.T) {
 func silentPage(t *testing.T, rp *replica, id string) {
 	t.Helper()
 	ctx := ctxT(t, 10*time.Second)
-	ws, _, err := websocket.Dial(ctx, fakepage.URL(rp.srv.URL, id), &websocket.DialOptions{HTTPHeader: http.Header{"Origin": {rp.srv.URL}}})
+	ws, _, err := websocket.Dial(ctx, wsbridgetest.URL(rp.srv.URL, id), &websocket.DialOptions{HTTPHeader: http.Header{"Origin": {rp.srv.URL}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,8 +101,8 @@ func rawRequest(nc *nats.Conn, id, reqID string, deadline time.Time, text string
 // first one's answer.
 func TestRepeatedRequestPostedOnce(t *testing.T) {
 	c, a, b := twoReplicas(t, wsbridge.Options{}, Options{})
-	host := &fakepage.Host{}
-	b.dial(t, "p", host, fakepage.Options{})
+	host := &wsbridgetest.Host{}
+	b.dial(t, "p", host, wsbridgetest.Options{})
 	c.waitInterest(0, "p")
 	deadline := time.Now().Add(10 * time.Second)
 	var wg sync.WaitGroup
@@ -141,8 +141,8 @@ func TestRepeatedRequestPostedOnce(t *testing.T) {
 // delivered late.
 func TestExpiredRequestDropped(t *testing.T) {
 	c, a, b := twoReplicas(t, wsbridge.Options{}, Options{})
-	host := &fakepage.Host{}
-	b.dial(t, "p", host, fakepage.Options{})
+	host := &wsbridgetest.Host{}
+	b.dial(t, "p", host, wsbridgetest.Options{})
 	c.waitInterest(0, "p")
 	_, err := rawRequest(a.nc, "p", "a.1", time.Now().Add(-time.Millisecond), "stale", 300*time.Millisecond)
 	if !errors.Is(err, nats.ErrTimeout) {
@@ -162,9 +162,9 @@ func TestExpiredRequestDropped(t *testing.T) {
 // same Sender; others fail at once with ErrUnavailable.
 func TestNATSDownLocalPagesWork(t *testing.T) {
 	c, a, b := twoReplicas(t, wsbridge.Options{}, Options{})
-	local, remote := &fakepage.Host{}, &fakepage.Host{}
-	a.dial(t, "local", local, fakepage.Options{})
-	b.dial(t, "remote", remote, fakepage.Options{})
+	local, remote := &wsbridgetest.Host{}, &wsbridgetest.Host{}
+	a.dial(t, "local", local, wsbridgetest.Options{})
+	b.dial(t, "remote", remote, wsbridgetest.Options{})
 	c.mu.Lock()
 	for _, s := range c.servers {
 		s.Shutdown()
@@ -215,13 +215,13 @@ func TestMoveReplacesOlderConnection(t *testing.T) {
 	b.r.clock.mu.Lock()
 	b.r.clock.now = func() time.Time { return time.Now().Add(-time.Hour) }
 	b.r.clock.mu.Unlock()
-	oldHost, newHost := &fakepage.Host{}, &fakepage.Host{}
-	old := a.dial(t, "p", oldHost, fakepage.Options{})
+	oldHost, newHost := &wsbridgetest.Host{}, &wsbridgetest.Host{}
+	old := a.dial(t, "p", oldHost, wsbridgetest.Options{})
 	waitClaimHeard(t, b, "p", a)
-	b.dial(t, "p", newHost, fakepage.Options{})
+	b.dial(t, "p", newHost, wsbridgetest.Options{})
 	select {
 	case <-old.Done():
-		if code := old.CloseStatus(); code != wsbridge.StatusReplaced {
+		if code := old.CloseStatus(context.Background()); code != wsbridge.StatusReplaced {
 			t.Errorf("old connection closed with %v, want StatusReplaced", code)
 		}
 	case <-time.After(10 * time.Second):
@@ -278,9 +278,9 @@ func waitClaimHeard(t *testing.T, rp *replica, id string, owner *replica) {
 func TestSubscriptionsFollowPages(t *testing.T) {
 	_, a, _ := twoReplicas(t, wsbridge.Options{}, Options{})
 	base := a.nc.NumSubscriptions()
-	var pages []*fakepage.Page
+	var pages []*wsbridgetest.Page
 	for i := range 5 {
-		pages = append(pages, a.dial(t, "p"+strconv.Itoa(i), &fakepage.Host{}, fakepage.Options{}))
+		pages = append(pages, a.dial(t, "p"+strconv.Itoa(i), &wsbridgetest.Host{}, wsbridgetest.Options{}))
 	}
 	waitSubs(t, a.nc, base+5)
 	pages[0].Close()
@@ -336,7 +336,7 @@ func TestSendRightAfterConnect(t *testing.T) {
 	ctx := ctxT(t, 20*time.Second)
 	for i := range 20 {
 		id := "fresh-" + strconv.Itoa(i)
-		b.dial(t, id, &fakepage.Host{}, fakepage.Options{})
+		b.dial(t, id, &wsbridgetest.Host{}, wsbridgetest.Options{})
 		if err := a.r.Sender(id).Send(ctx, assistant.NewText("hello")); err != nil {
 			t.Errorf("Send to %s right after it connected = %v", id, err)
 		}
@@ -348,8 +348,8 @@ func TestSendRightAfterConnect(t *testing.T) {
 // reconnects elsewhere; after it, Sends through it fail with ErrClosed.
 func TestShutdownDrains(t *testing.T) {
 	c, a, b := twoReplicas(t, wsbridge.Options{}, Options{})
-	host := &fakepage.Host{}
-	p := a.dial(t, "p", host, fakepage.Options{})
+	host := &wsbridgetest.Host{}
+	p := a.dial(t, "p", host, wsbridgetest.Options{})
 	c.waitInterest(1, "p")
 	ctx := ctxT(t, 20*time.Second)
 	errs := make([]error, 2)
@@ -372,7 +372,7 @@ func TestShutdownDrains(t *testing.T) {
 		}
 	}
 	<-p.Done()
-	if code := p.CloseStatus(); code != websocket.StatusGoingAway {
+	if code := p.CloseStatus(context.Background()); code != websocket.StatusGoingAway {
 		t.Errorf("page closed with %v, want StatusGoingAway", code)
 	}
 	if n := len(host.Posts()); n != 2 {
@@ -388,8 +388,8 @@ func TestShutdownDrains(t *testing.T) {
 // ones it answered before the restart.
 func TestRestartedReplicaRequestsAreNew(t *testing.T) {
 	c, a, b := twoReplicas(t, wsbridge.Options{NoPacing: true}, Options{})
-	host := &fakepage.Host{}
-	b.dial(t, "p", host, fakepage.Options{})
+	host := &wsbridgetest.Host{}
+	b.dial(t, "p", host, wsbridgetest.Options{})
 	c.waitInterest(0, "p")
 	ctx := ctxT(t, 10*time.Second)
 	if err := a.r.Sender("p").Send(ctx, assistant.NewText("before")); err != nil {
@@ -427,7 +427,7 @@ func TestClaimMissedDuringOutage(t *testing.T) {
 	t.Cleanup(b.kill)
 	c.waitClaimsMeshed([]*replica{a, b})
 
-	old := b.dial(t, "p", &fakepage.Host{}, fakepage.Options{})
+	old := b.dial(t, "p", &wsbridgetest.Host{}, wsbridgetest.Options{})
 	waitClaimHeard(t, a, "p", b)
 	c.mu.Lock()
 	s1 := c.servers[1]
@@ -438,12 +438,12 @@ func TestClaimMissedDuringOutage(t *testing.T) {
 			t.Fatal("B still connected to NATS 10 s after its server stopped")
 		}
 	}
-	newer := a.dial(t, "p", &fakepage.Host{}, fakepage.Options{})
+	newer := a.dial(t, "p", &wsbridgetest.Host{}, wsbridgetest.Options{})
 	time.Sleep(50 * time.Millisecond) // A's claim goes nowhere
 	c.restart(1, 0)
 	select {
 	case <-old.Done():
-		if code := old.CloseStatus(); code != wsbridge.StatusReplaced {
+		if code := old.CloseStatus(context.Background()); code != wsbridge.StatusReplaced {
 			t.Errorf("older connection closed with %v, want StatusReplaced", code)
 		}
 	case <-time.After(10 * time.Second):
@@ -451,7 +451,7 @@ func TestClaimMissedDuringOutage(t *testing.T) {
 	}
 	select {
 	case <-newer.Done():
-		t.Errorf("newer connection closed (%v)", newer.CloseStatus())
+		t.Errorf("newer connection closed (%v)", newer.CloseStatus(context.Background()))
 	case <-time.After(100 * time.Millisecond):
 	}
 }

@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/imworkspace/assistant"
-	"github.com/imworkspace/assistant/internal/fakepage"
 	"github.com/imworkspace/assistant/wsbridge"
+	"github.com/imworkspace/assistant/wsbridge/wsbridgetest"
 )
 
 // A 3-server NATS cluster, 3 replicas each on its own server, 60 fake
@@ -29,10 +29,10 @@ func TestSteadyState(t *testing.T) {
 	for i := range 3 {
 		reps = append(reps, startReplica(t, c, i, fmt.Sprintf("r%d", i), wsbridge.Options{}, Options{}))
 	}
-	hosts := make([]*fakepage.Host, pages)
+	hosts := make([]*wsbridgetest.Host, pages)
 	for i := range pages {
-		hosts[i] = &fakepage.Host{}
-		reps[i%3].dial(t, pageName(i), hosts[i], fakepage.Options{})
+		hosts[i] = &wsbridgetest.Host{}
+		reps[i%3].dial(t, pageName(i), hosts[i], wsbridgetest.Options{})
 	}
 	ctx := ctxT(t, 60*time.Second)
 	var wg sync.WaitGroup
@@ -104,7 +104,7 @@ func wireOf(s string) string  { w, _ := assistant.Encode(assistant.NewText(s)); 
 // Hub's pacing interval plus margin apart. The chain is causal (the Hub
 // starts the next send that long after the previous one's ack, which the
 // page sent after posting), so no scheduling noise can shrink a gap.
-func checkGaps(t *testing.T, page string, posts []fakepage.Post) {
+func checkGaps(t *testing.T, page string, posts []wsbridgetest.Post) {
 	t.Helper()
 	for k := 1; k < len(posts); k++ {
 		if gap := posts[k].At.Sub(posts[k-1].At); gap < minGap() {

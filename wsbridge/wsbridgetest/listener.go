@@ -1,11 +1,6 @@
 //go:build !js
 
-// Package memnet is a test helper: an in-memory network for one HTTP
-// server. Dial hands the server one end of a net.Pipe. It uses no file
-// descriptors, so a test can hold more connections than the open-file
-// limit allows, and it blocks only on channels, so inside a testing/synctest
-// bubble (make the Listener there) fake time advances.
-package memnet
+package wsbridgetest
 
 import (
 	"context"
@@ -14,7 +9,16 @@ import (
 	"sync"
 )
 
-// Listener is a net.Listener whose connections come from its own Dial.
+// Listener is an in-memory network for one HTTP server: a net.Listener
+// whose connections come from its own Dial, each one end of a net.Pipe. It
+// uses no file descriptors, so a test can connect more pages than the
+// open-file limit allows, and it blocks only on channels, so fake time
+// advances inside a testing/synctest bubble (make the Listener there).
+//
+//	l := wsbridgetest.NewListener()
+//	go http.Serve(l, hub)
+//	page, _, err := wsbridgetest.Dial(ctx, "ws://mem/ws?id=conv-1", host, wsbridgetest.Options{Client: l.Client()})
+//
 // It is safe for concurrent use.
 type Listener struct {
 	conns chan net.Conn

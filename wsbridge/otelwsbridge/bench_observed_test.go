@@ -1,6 +1,6 @@
 //go:build !js
 
-package wsbridge_test
+package otelwsbridge_test
 
 import (
 	"context"

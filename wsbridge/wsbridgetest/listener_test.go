@@ -1,6 +1,6 @@
 //go:build !js
 
-package memnet
+package wsbridgetest
 
 import (
 	"context"
