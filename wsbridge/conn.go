@@ -137,9 +137,9 @@ func (c *conn) send(ctx context.Context, data []byte) error {
 	cancel()
 	if err != nil {
 		// NotDelivered, whoever ended the conn: coder/websocket's Write
-		// fails only before the whole frame was flushed, and a page acts
-		// only on whole frames (a cut one is discarded with its
-		// connection), so the page never saw this message.
+		// (v1.8, one frame per message) fails only before the whole frame
+		// was flushed, and a page acts only on whole frames (a cut one is
+		// discarded with its connection), so the page never saw it.
 		c.forget(id)
 		if ctx.Err() != nil {
 			// Interrupted while waiting to write or mid-frame; in the
