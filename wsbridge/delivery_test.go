@@ -305,3 +305,35 @@ func TestHookSendDelivery(t *testing.T) {
 		}
 	})
 }
+
+// A write that fails on its own (the page stopped reading for longer than
+// WriteTimeout) never put the whole frame on the wire: NotDelivered, and
+// ErrNotConnected rather than ErrDisconnected.
+func TestDeliveryWriteFailed(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		m := newMemHub(t, Options{NoPacing: true, WriteTimeout: time.Second})
+		host := &fakeHost{}
+		stall, release := make(chan struct{}), make(chan struct{})
+		var once sync.Once
+		m.connect("conv-1", host, pageOpts{beforePost: func(string) bool {
+			once.Do(func() { close(stall); <-release })
+			return false
+		}})
+		bg := context.Background()
+		first := sendAsync(bg, m.hub.Sender("conv-1"), assistant.NewText("first"))
+		<-stall
+		start := time.Now()
+		err := m.hub.Sender("conv-1").Send(bg, assistant.NewText("second"))
+		if d := time.Since(start); d != time.Second {
+			t.Errorf("the write failed after %v, want the WriteTimeout, 1s", d)
+		}
+		wantClass(t, "write failed", err, assistant.NotDelivered, errs(ErrNotConnected), ErrDisconnected)
+		close(release)
+		wantClass(t, "first", <-first, assistant.MaybeDelivered, errs(ErrDisconnected))
+		for _, w := range host.wire() {
+			if strings.Contains(string(w), "second") {
+				t.Errorf("the message whose write failed was posted: %s", w)
+			}
+		}
+	})
+}
