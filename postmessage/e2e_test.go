@@ -222,10 +222,16 @@ func TestBrowser(t *testing.T) {
 
 	t.Run("wrong target origin delivers nothing", func(t *testing.T) {
 		// The component posts to its own origin, which is not the host's:
-		// Send succeeds, and the browser drops every message.
+		// Chromium names the parent's origin, so every Send fails with
+		// ErrWrongParent (issue 21) and posts nothing.
 		got, done := run(t, compOrigin, 3)
-		if len(done.Errors) != 0 {
-			t.Errorf("Send errors: %v", done.Errors)
+		if len(done.Errors) != 3 {
+			t.Errorf("Send errors: %v, want 3", done.Errors)
+		}
+		for _, e := range done.Errors {
+			if !strings.Contains(e, "wrong parent") || !strings.Contains(e, hostOrigin) {
+				t.Errorf("Send error %q, want a wrong parent naming %s", e, hostOrigin)
+			}
 		}
 		if len(done.Sent) != 3 {
 			t.Fatalf("component sent %d messages, want 3", len(done.Sent))

@@ -88,7 +88,7 @@ const (
 	OutcomeRefused                           // ErrRefused: the page refused the message
 	OutcomeTooLarge                          // ErrTooLarge: the encoded message is over MaxMessageSize
 	OutcomeTooManyPending                    // ErrTooManyPending
-	OutcomeCanceled                          // the Send's context ended
+	OutcomeCanceled                          // the Send's context ended: NotDelivered before the write, MaybeDelivered waiting for the ack (see SendInfo.Delivery)
 	OutcomeInvalid                           // the message did not validate; nothing was sent
 	OutcomeClosed                            // ErrClosed: the Hub is closed or shutting down; nothing was sent
 )
