@@ -694,8 +694,8 @@ func TestWithdrawalAuthenticated(t *testing.T) {
 	// away, so the cancel comes first.
 	wctx, cancel := context.WithCancel(ctx)
 	time.AfterFunc(300*time.Millisecond, cancel)
-	if err := s.Send(wctx, assistant.NewText("withdrawn")); !errors.Is(err, context.Canceled) || errors.Is(err, ErrTimeout) {
-		t.Fatalf("canceled Send = %v, want the owner's context.Canceled", err)
+	if err := s.Send(wctx, assistant.NewText("withdrawn")); !errors.Is(err, context.Canceled) || errors.Is(err, ErrTimeout) || assistant.DeliveryOf(err) != assistant.NotDelivered {
+		t.Fatalf("canceled Send = %v (%v), want the owner's context.Canceled, NotDelivered", err, assistant.DeliveryOf(err))
 	}
 	_, oldID := next(false)
 	captured, wid := next(true)
@@ -731,8 +731,8 @@ func TestWithdrawalAuthenticated(t *testing.T) {
 	go func() { ctlErr <- s.Send(ctx, assistant.NewText("control")) }()
 	req, reqID = next(false)
 	publish(sealed(t, testKey, kindWithdraw, req.Subject, "", "a", reqID, nil, nil))
-	if err := <-ctlErr; !errors.Is(err, context.Canceled) {
-		t.Errorf("Send withdrawn by a key holder = %v, want the owner's context.Canceled", err)
+	if err := <-ctlErr; !errors.Is(err, context.Canceled) || assistant.DeliveryOf(err) != assistant.NotDelivered {
+		t.Errorf("Send withdrawn by a key holder = %v (%v), want the owner's context.Canceled, NotDelivered", err, assistant.DeliveryOf(err))
 	}
 	var posts []string
 	for _, p := range host.Posts() {
