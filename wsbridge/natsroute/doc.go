@@ -51,16 +51,17 @@
 // and subscribe "<prefix>.>" and "_INBOX.>" only, with one prefix per
 // service, and no one else those permissions. Within it, Options.Keys
 // (shared by the replicas, never the page token key) protects the rest:
-// every request, reply and claim is sealed with XChaCha20-Poly1305, with
-// the subjects it travels on, the sending replica, the time it was sealed
-// and the request id inside the seal. So a client on the account, or a
-// NATS operator, sees subjects (a page id's base64url form) and sizes but
-// no message, error text or request id; what it forges, alters, moves to
-// another subject or replays later than a few seconds is dropped unread
-// and counted (Router.Dropped); a request replayed within those seconds is
-// answered from the owner's memory of it, not posted again; a reply is
-// bound to its request (request id and a reply subject used once), so a
-// captured reply cannot answer another request.
+// every request, reply, withdrawal (a caller's cancel) and claim is sealed
+// with XChaCha20-Poly1305, with the subjects it travels on, the sending
+// replica, the time it was sealed and the request id inside the seal. So
+// a client on the account, or a NATS operator, sees subjects (a page id's
+// base64url form) and sizes but no message, error text or request id;
+// what it forges, alters, moves to another subject or replays later than
+// a few seconds is dropped unread and counted (Router.Dropped); a request
+// replayed within those seconds is answered from the owner's memory of
+// it, not posted again; a reply or a withdrawal is bound to its request
+// (its request id, and for a reply a reply subject used once), so a
+// captured one cannot answer or cancel another request.
 //
 // What the key does not protect is availability. A client allowed on the
 // subjects can join the owners' queue group and swallow the requests it
@@ -70,8 +71,8 @@
 // wsbridge.ErrNotConnected while the page's replica may still deliver it.
 // Likewise it can capture a request that found no replica (the Send
 // reported wsbridge.ErrNotConnected) and replay it, within 5 s, to a
-// replica that has taken the page since. It can flood the subjects. Only the account's permissions keep such a
-// client out.
+// replica that has taken the page since. It can flood the subjects. Only
+// the account's permissions keep such a client out.
 //
 // To rotate the key without losing a message: deploy Keys [old, new] to
 // every replica (they seal with old, accept both), then [new, old] (seal

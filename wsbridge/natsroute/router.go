@@ -60,11 +60,11 @@ type Options struct {
 	// (see the package doc). New fails with ErrNoKey without a key,
 	// ErrBadKey with a short one.
 	Keys [][]byte
-	// InsecureNoKey lets New run without Keys: requests, replies and
-	// claims then travel in clear and unauthenticated, so any client of
-	// the NATS account can read every message, fake a delivery, or close
-	// any page's socket with a forged claim. Only for tests, or an
-	// account no one else can use.
+	// InsecureNoKey lets New run without Keys: requests, replies,
+	// withdrawals and claims then travel in clear and unauthenticated, so
+	// any client of the NATS account can read every message, fake a
+	// delivery, cancel a Send, or close any page's socket with a forged
+	// claim. Only for tests, or an account no one else can use.
 	InsecureNoKey bool
 	// Prefix is the first token(s) of every subject the Router uses
 	// (DefaultPrefix if empty): printable ASCII without spaces or
