@@ -15,12 +15,16 @@ import (
 )
 
 // admit decides whether the upgrade request r of page id may connect, in
-// this order: the id, the Host, the Origin, then Authenticate (so that a
-// cross-site request never reaches the caller's code). It returns the
-// HTTP status and error of a refusal; the error never holds the raw id.
+// this order: the id, no token in the URL, the Host, the Origin, then
+// Authenticate (so that a cross-site request never reaches the caller's
+// code). It returns the HTTP status and error of a refusal; the error
+// never holds the raw id.
 func (h *Hub) admit(r *http.Request, id string) (int, error) {
 	if err := checkID(id); err != nil {
 		return http.StatusBadRequest, err
+	}
+	if r.URL.Query().Has("token") {
+		return http.StatusBadRequest, pageErr(id, ErrTokenInURL)
 	}
 	if !h.hostAllowed(r.Host) {
 		return http.StatusMisdirectedRequest, pageErr(id, fmt.Errorf("%w: %.64q", ErrHostNotAllowed, r.Host))

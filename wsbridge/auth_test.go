@@ -3,6 +3,7 @@
 package wsbridge
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 	"unicode"
 
@@ -36,12 +38,8 @@ func newAuthHub(t *testing.T, opts Options) (*Hub, *httptest.Server, *TokenSigne
 	return hub, srv, signer
 }
 
-func pageURL(srv *httptest.Server, id, token string) string {
-	u := strings.Replace(srv.URL, "http://", "ws://", 1) + "/?id=" + url.QueryEscape(id)
-	if token != "" {
-		u += "&token=" + url.QueryEscape(token)
-	}
-	return u
+func pageURL(srv *httptest.Server, id string) string {
+	return strings.Replace(srv.URL, "http://", "ws://", 1) + "/?id=" + url.QueryEscape(id)
 }
 
 // dialStatus dials and returns the HTTP status of a refused upgrade, or
@@ -67,7 +65,7 @@ func TestZeroOptionsRefuseEveryPage(t *testing.T) {
 	srv := httptest.NewServer(hub)
 	defer srv.Close()
 	defer hub.Close()
-	if got := dialStatus(t, pageURL(srv, "conv-1", ""), pageOpts{}); got != http.StatusForbidden {
+	if got := dialStatus(t, pageURL(srv, "conv-1"), pageOpts{}); got != http.StatusForbidden {
 		t.Errorf("status %d, want 403", got)
 	}
 	if errs := log.get("conv-1"); len(errs) != 1 || !errors.Is(errs[0], ErrUnauthenticated) {
@@ -84,7 +82,7 @@ func TestIDTakeoverRefused(t *testing.T) {
 	log := &errorLog{}
 	hub, srv, signer := newAuthHub(t, Options{OnError: log.add})
 	host := &fakeHost{}
-	real, _, err := dialPage(ctxT(t), pageURL(srv, "conv-1", signer.Sign("conv-1", time.Hour)), host, pageOpts{})
+	real, _, err := dialPage(ctxT(t), pageURL(srv, "conv-1"), host, pageOpts{token: signer.Sign("conv-1", time.Minute)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,14 +96,15 @@ func TestIDTakeoverRefused(t *testing.T) {
 		want  error
 	}{
 		{"no origin, no token", "", pageOpts{noOrigin: true}, ErrOriginNotAllowed},
-		{"no origin, good token", signer.Sign("conv-1", time.Hour), pageOpts{noOrigin: true}, ErrOriginNotAllowed},
+		{"no origin, good token", signer.Sign("conv-1", time.Minute), pageOpts{noOrigin: true}, ErrOriginNotAllowed},
 		{"no token", "", pageOpts{}, ErrTokenMissing},
-		{"token of another page", signer.Sign("conv-2", time.Hour), pageOpts{}, ErrTokenInvalid},
+		{"token of another page", signer.Sign("conv-2", time.Minute), pageOpts{}, ErrTokenInvalid},
 		{"forged token", "9999999999.AAAA", pageOpts{}, ErrTokenInvalid},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			before := len(log.get("conv-1"))
-			if got := dialStatus(t, pageURL(srv, "conv-1", tc.token), tc.o); got != http.StatusForbidden {
+			tc.o.token = tc.token
+			if got := dialStatus(t, pageURL(srv, "conv-1"), tc.o); got != http.StatusForbidden {
 				t.Errorf("status %d, want 403", got)
 			}
 			errs := log.get("conv-1")[before:]
@@ -136,13 +135,13 @@ func TestMissingOrigin(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, srv, signer := newAuthHub(t, tc.opts)
-			if got := dialStatus(t, pageURL(srv, "conv-1", signer.Sign("conv-1", time.Hour)), pageOpts{noOrigin: true}); got != tc.want {
+			if got := dialStatus(t, pageURL(srv, "conv-1"), pageOpts{noOrigin: true, token: signer.Sign("conv-1", time.Minute)}); got != tc.want {
 				t.Errorf("status %d, want %d", got, tc.want)
 			}
 		})
 	}
 	_, srv, _ := newAuthHub(t, Options{AllowMissingOrigin: true})
-	if got := dialStatus(t, pageURL(srv, "conv-1", ""), pageOpts{noOrigin: true}); got != http.StatusForbidden {
+	if got := dialStatus(t, pageURL(srv, "conv-1"), pageOpts{noOrigin: true}); got != http.StatusForbidden {
 		t.Errorf("no Origin and no token: status %d, want 403", got)
 	}
 }
@@ -157,7 +156,7 @@ func TestAuthenticateAfterOriginCheck(t *testing.T) {
 		Authenticate:   func(*http.Request, string) error { calls.Add(1); return nil },
 		OnError:        log.add,
 	})
-	if got := dialStatus(t, pageURL(srv, "conv-1", ""), pageOpts{origin: "https://evil.example"}); got != http.StatusForbidden {
+	if got := dialStatus(t, pageURL(srv, "conv-1"), pageOpts{origin: "https://evil.example"}); got != http.StatusForbidden {
 		t.Errorf("foreign origin: status %d, want 403", got)
 	}
 	if n := calls.Load(); n != 0 {
@@ -166,7 +165,7 @@ func TestAuthenticateAfterOriginCheck(t *testing.T) {
 	if errs := log.get("conv-1"); len(errs) != 1 || !errors.Is(errs[0], ErrOriginNotAllowed) {
 		t.Errorf("OnError got %v, want ErrOriginNotAllowed", errs)
 	}
-	if got := dialStatus(t, pageURL(srv, "conv-1", ""), pageOpts{origin: "https://component.example"}); got != http.StatusSwitchingProtocols {
+	if got := dialStatus(t, pageURL(srv, "conv-1"), pageOpts{origin: "https://component.example"}); got != http.StatusSwitchingProtocols {
 		t.Errorf("allowed origin: status %d, want 101", got)
 	}
 	if n := calls.Load(); n != 1 {
@@ -180,7 +179,7 @@ func TestAuthenticateAfterOriginCheck(t *testing.T) {
 func TestAllowedHosts(t *testing.T) {
 	rebound := pageOpts{origin: "http://rebind.evil.example:80", host: "rebind.evil.example:80"}
 	_, open, _ := newAuthHub(t, Options{InsecureSkipAuthentication: true})
-	if got := dialStatus(t, pageURL(open, "conv-1", ""), rebound); got != http.StatusSwitchingProtocols {
+	if got := dialStatus(t, pageURL(open, "conv-1"), rebound); got != http.StatusSwitchingProtocols {
 		t.Fatalf("without AllowedHosts the rebound page got %d; the test no longer shows the attack", got)
 	}
 
@@ -190,7 +189,7 @@ func TestAllowedHosts(t *testing.T) {
 		AllowedHosts:               []string{"svc.example", "127.0.0.1"},
 		OnError:                    log.add,
 	})
-	if got := dialStatus(t, pageURL(srv, "conv-1", ""), rebound); got != http.StatusMisdirectedRequest {
+	if got := dialStatus(t, pageURL(srv, "conv-1"), rebound); got != http.StatusMisdirectedRequest {
 		t.Errorf("rebound page: status %d, want 421", got)
 	}
 	if errs := log.get("conv-1"); len(errs) != 1 || !errors.Is(errs[0], ErrHostNotAllowed) {
@@ -201,7 +200,7 @@ func TestAllowedHosts(t *testing.T) {
 		if host == "" {
 			o.origin = "" // the server's own 127.0.0.1:port
 		}
-		if got := dialStatus(t, pageURL(srv, "conv-1", ""), o); got != http.StatusSwitchingProtocols {
+		if got := dialStatus(t, pageURL(srv, "conv-1"), o); got != http.StatusSwitchingProtocols {
 			t.Errorf("Host %q: status %d, want 101", host, got)
 		}
 	}
@@ -283,7 +282,7 @@ func TestInvalidIDsNeverReachCallbacks(t *testing.T) {
 		"del\x7f",
 		string([]byte{0xff, 'a'}),
 	} {
-		if got := dialStatus(t, pageURL(srv, id, ""), pageOpts{}); got != http.StatusBadRequest {
+		if got := dialStatus(t, pageURL(srv, id), pageOpts{}); got != http.StatusBadRequest {
 			t.Errorf("id %.40q: status %d, want 400", id, got)
 		}
 	}
@@ -306,7 +305,7 @@ func TestInvalidIDsNeverReachCallbacks(t *testing.T) {
 	if n := len(log.errs[""]); n != 8 {
 		t.Errorf("OnError called %d times, want 8", n)
 	}
-	if got := dialStatus(t, pageURL(srv, "Conversation 1 · Ünïcode", ""), pageOpts{}); got != http.StatusSwitchingProtocols {
+	if got := dialStatus(t, pageURL(srv, "Conversation 1 · Ünïcode"), pageOpts{}); got != http.StatusSwitchingProtocols {
 		t.Errorf("a printable Unicode id: status %d, want 101", got)
 	}
 }
@@ -339,4 +338,119 @@ func TestErrorStrings(t *testing.T) {
 		!errors.Is(err, ErrDisconnected) || !errors.Is(err, ErrProtocol) {
 		t.Errorf("got %v, want %s matching both sentinels", err, want)
 	}
+}
+
+// Issue 17 finding 5: a token in the URL ends up in access logs, proxies'
+// logs and the Referer. The Hub refuses an upgrade with a "token" query
+// parameter with 400 and ErrTokenInURL, even a good token, even with the
+// header too, before Authenticate sees it: a client still sending tokens
+// in URLs fails at once rather than leaking them quietly.
+func TestTokenInURLRefused(t *testing.T) {
+	var calls atomic.Int32
+	log := &errorLog{}
+	signer, err := NewTokenSigner([]byte(strings.Repeat("k", MinKeySize)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, srv, _ := newAuthHub(t, Options{
+		Authenticate: func(r *http.Request, id string) error { calls.Add(1); return signer.Verify(r, id) },
+		OnError:      log.add,
+	})
+	tok := signer.Sign("conv-1", time.Minute)
+	for _, tc := range []struct {
+		name  string
+		query string
+		o     pageOpts
+	}{
+		{"good token in the query", "&token=" + url.QueryEscape(tok), pageOpts{}},
+		{"in the query and the header", "&token=" + url.QueryEscape(tok), pageOpts{token: tok}},
+		{"empty token parameter", "&token=", pageOpts{token: tok}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := len(log.get("conv-1"))
+			if got := dialStatus(t, pageURL(srv, "conv-1")+tc.query, tc.o); got != http.StatusBadRequest {
+				t.Errorf("status %d, want 400", got)
+			}
+			if errs := log.get("conv-1")[before:]; len(errs) != 1 || !errors.Is(errs[0], ErrTokenInURL) {
+				t.Errorf("OnError got %v, want one ErrTokenInURL for the page's id", errs)
+			}
+		})
+	}
+	if n := calls.Load(); n != 0 {
+		t.Errorf("Authenticate called %d times, want 0", n)
+	}
+	// The same token in the header gets in.
+	if got := dialStatus(t, pageURL(srv, "conv-1"), pageOpts{token: tok}); got != http.StatusSwitchingProtocols {
+		t.Errorf("token in the header: status %d, want 101", got)
+	}
+}
+
+// The Hub selects the fixed subprotocol, never the entry with the token:
+// a browser fails a handshake whose response names no protocol it
+// offered, and echoing the token would copy it into the response.
+func TestTokenSubprotocolNotEchoed(t *testing.T) {
+	hub, srv, signer := newAuthHub(t, Options{})
+	tok := signer.Sign("conv-1", time.Minute)
+	p, resp, err := dialPage(ctxT(t), pageURL(srv, "conv-1"), &fakeHost{}, pageOpts{token: tok})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.close()
+	if got := resp.Header.Values("Sec-WebSocket-Protocol"); len(got) != 1 || got[0] != Subprotocol {
+		t.Errorf("response Sec-WebSocket-Protocol %q, want just %q", got, Subprotocol)
+	}
+	if got := p.ws.Subprotocol(); got != Subprotocol {
+		t.Errorf("negotiated %q, want %q", got, Subprotocol)
+	}
+	waitRegistered(t, hub, "conv-1", p)
+	// A program that offers no subprotocol at all (InsecureSkipAuthentication
+	// setups, wsbridgetest pages) still connects: the protocol is not required.
+	_, open, _ := newAuthHub(t, Options{InsecureSkipAuthentication: true})
+	if got := dialStatus(t, pageURL(open, "conv-1"), pageOpts{}); got != http.StatusSwitchingProtocols {
+		t.Errorf("no subprotocol, no auth: status %d, want 101", got)
+	}
+}
+
+// Issue 17 finding 5: a token can be replayed until it expires (there is
+// no per-connection nonce: a page reconnects with the token it has), and
+// not after. A captured token is refused once its TTL has passed, with
+// ErrTokenExpired; Sign caps the TTL at MaxTokenTTL.
+func TestTokenReplayAfterTTL(t *testing.T) {
+	signer, err := NewTokenSigner([]byte(strings.Repeat("k", MinKeySize)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	synctest.Test(t, func(t *testing.T) {
+		log := &errorLog{}
+		m := newMemHub(t, Options{Authenticate: signer.Verify, OnError: log.add})
+		dial := func(tok string) error {
+			p, _, err := dialPage(context.Background(), "ws://mem/ws?id=conv-1", &fakeHost{}, pageOpts{client: m.client, token: tok})
+			if err == nil {
+				p.close()
+			}
+			return err
+		}
+		tok := signer.Sign("conv-1", 2*time.Minute)
+		if err := dial(tok); err != nil {
+			t.Fatalf("first use: %v", err)
+		}
+		time.Sleep(2*time.Minute - time.Second)
+		if err := dial(tok); err != nil {
+			t.Fatalf("replay within the TTL (the documented window): %v", err)
+		}
+		time.Sleep(time.Second)
+		if err := dial(tok); err == nil {
+			t.Fatal("replay at the TTL connected")
+		}
+		errs := log.get("conv-1")
+		if len(errs) != 1 || !errors.Is(errs[0], ErrTokenExpired) || !errors.Is(errs[0], ErrUnauthenticated) {
+			t.Errorf("OnError got %v, want one ErrTokenExpired", errs)
+		}
+		// A token asked for a day lives MaxTokenTTL.
+		long := signer.Sign("conv-1", 24*time.Hour)
+		time.Sleep(MaxTokenTTL)
+		if err := dial(long); err == nil {
+			t.Error("a 24 h token connected after MaxTokenTTL")
+		}
+	})
 }

@@ -135,7 +135,7 @@ func TestRefusedUpgrades(t *testing.T) {
 		NoPacing:       true,
 		OriginPatterns: []string{"component.example"},
 		Authenticate: func(r *http.Request, id string) error {
-			if r.URL.Query().Get("token") != "secret-"+id {
+			if tok, err := RequestToken(r); err != nil || tok != "secret-"+id {
 				return errors.New("bad token")
 			}
 			return nil
@@ -144,18 +144,18 @@ func TestRefusedUpgrades(t *testing.T) {
 	})
 	ctx := ctxT(t)
 	for _, tc := range []struct {
-		name, url, origin string
-		status            int
+		name, url, origin, token string
+		status                   int
 	}{
-		{"no id", strings.Replace(srv.URL, "http", "ws", 1) + "/ws", "http://component.example", http.StatusBadRequest},
-		{"long id", wsURL(srv.URL, strings.Repeat("x", MaxIDLen+1)) + "&token=x", "http://component.example", http.StatusBadRequest},
-		{"control id", wsURL(srv.URL, "a\nb"), "http://component.example", http.StatusBadRequest},
-		{"bad token", wsURL(srv.URL, "conv-1") + "&token=guess", "http://component.example", http.StatusForbidden},
-		{"no token", wsURL(srv.URL, "conv-1"), "http://component.example", http.StatusForbidden},
-		{"wrong origin", wsURL(srv.URL, "conv-1") + "&token=secret-conv-1", "http://evil.example", http.StatusForbidden},
+		{"no id", strings.Replace(srv.URL, "http", "ws", 1) + "/ws", "http://component.example", "", http.StatusBadRequest},
+		{"long id", wsURL(srv.URL, strings.Repeat("x", MaxIDLen+1)), "http://component.example", "x", http.StatusBadRequest},
+		{"control id", wsURL(srv.URL, "a\nb"), "http://component.example", "", http.StatusBadRequest},
+		{"bad token", wsURL(srv.URL, "conv-1"), "http://component.example", "guess", http.StatusForbidden},
+		{"no token", wsURL(srv.URL, "conv-1"), "http://component.example", "", http.StatusForbidden},
+		{"wrong origin", wsURL(srv.URL, "conv-1"), "http://evil.example", "secret-conv-1", http.StatusForbidden},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			p, resp, err := dialPage(ctx, tc.url, &fakeHost{}, pageOpts{origin: tc.origin})
+			p, resp, err := dialPage(ctx, tc.url, &fakeHost{}, pageOpts{origin: tc.origin, token: tc.token})
 			if err == nil {
 				p.close()
 				t.Fatal("dial succeeded")
@@ -169,7 +169,7 @@ func TestRefusedUpgrades(t *testing.T) {
 		t.Errorf("OnError for conv-1: %v, want 3 refusals", errs)
 	}
 	// The right origin and token get in.
-	p, _, err := dialPage(ctx, wsURL(srv.URL, "conv-1")+"&token=secret-conv-1", &fakeHost{}, pageOpts{origin: "http://component.example"})
+	p, _, err := dialPage(ctx, wsURL(srv.URL, "conv-1"), &fakeHost{}, pageOpts{origin: "http://component.example", token: "secret-conv-1"})
 	if err != nil {
 		t.Fatalf("good dial: %v", err)
 	}

@@ -7,8 +7,20 @@
 //         data-url="wss://svc.example/ws"            WebSocket endpoint (ws:, wss:, http:, https:)
 //         data-id="conv-1"                           page id, sent as ?id=
 //         data-target-origin="https://workspace.example"  the host's origin; "*" only if you mean it
-//         data-token="…"                             optional, sent as ?token=
+//         data-token="…"                             optional page token (see below)
+//         data-token-url="https://svc.example/token?id=conv-1"  optional: where to fetch a fresh token
 //         data-interval-ms="1500"></script>          optional spacing, >= 1000 (default: DEFAULT_INTERVAL_MS below)
+//
+// The token never goes in the URL (access logs and proxies keep URLs): it
+// is offered as a WebSocket subprotocol, the one header a page can set on
+// a WebSocket: Sec-WebSocket-Protocol: wsbridge, wsbridge.token.<token>.
+// The Hub selects "wsbridge" and never echoes the token. With
+// data-token-url, the bridge GETs that URL with credentials (cookies)
+// before every connect but the first one that has a data-token, and
+// expects 200 and {"token":"…"}; so tokens can live minutes. A 401 or 403
+// there stops the bridge (the page's session is gone: reload); any other
+// failure, like a refused handshake, is retried with the usual backoff
+// (250 ms doubling to 30 s), each attempt with a freshly fetched token.
 //
 // Protocol (JSON text frames): server {"op":"msg","id":N,"data":S} and
 // {"op":"pong"}; page {"op":"ack","id":N}, {"op":"ping"} and
@@ -25,7 +37,7 @@
   if (!script) return fail("load bridge.js with a plain <script src> tag");
 
   var attr = function (n) { return script.getAttribute("data-" + n); };
-  var id = attr("id"), token = attr("token"), target = attr("target-origin");
+  var id = attr("id"), token = attr("token"), tokenURL = attr("token-url"), target = attr("target-origin");
   // The default spacing, in ms: wsbridge.ScriptHandler fills in
   // assistant.DefaultInterval + assistant.DefaultMargin, the one definition
   // (docs/pacing.md has the trade-off).
@@ -33,6 +45,12 @@
   if (!(DEFAULT_INTERVAL_MS >= 1000)) return fail("serve bridge.js with wsbridge.ScriptHandler, which fills in its default interval");
   var interval = Math.max(1000, Number(attr("interval-ms")) || DEFAULT_INTERVAL_MS);
   var PING_MS = 20000, DEAD_MS = 50000, MAX_BACKOFF_MS = 30000, REMEMBER = 1024;
+  // wsbridge.Subprotocol and wsbridge.TokenProtocolPrefix (a Go test pins
+  // them). A token must be an HTTP token (RFC 9110 tchar), or the
+  // WebSocket constructor throws.
+  var PROTOCOL = "wsbridge", TOKEN_PREFIX = "wsbridge.token.";
+  var TOKEN_RE = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,2048}$/;
+  var FETCH_MS = 10000, MAX_TOKEN_RESPONSE = 8192;
   // MAX_MESSAGE is wsbridge.MaxMessageSize (a Go test pins it). A frame
   // carries the message JSON-escaped: at most 6 UTF-16 units per byte.
   var MAX_MESSAGE = 1048576, MAX_FRAME = 6 * MAX_MESSAGE + 64;
@@ -54,9 +72,13 @@
     try { ok = !!target && new URL(target).origin === target; } catch (e) { /* not a URL */ }
     if (!ok) return fail('data-target-origin must be the host\'s origin, like "https://workspace.example" (or "*" to post to any host)');
   }
+  if (token && !TOKEN_RE.test(token)) return fail("data-token must be letters, digits and !#$%&'*+-.^_`|~ only");
+  if (tokenURL) {
+    if (typeof fetch !== "function") return fail("data-token-url needs fetch, which this browser lacks");
+    try { tokenURL = new URL(tokenURL, location.href).href; } catch (e) { return fail("data-token-url must be a URL"); }
+  }
   if (window.parent === window) return fail("not framed: there is no host to post to");
   url.searchParams.set("id", id);
-  if (token) url.searchParams.set("token", token);
 
   var ws = null;         // the current socket, or null between sockets
   var queue = [];        // frames of the current socket not yet posted
@@ -66,13 +88,21 @@
   // it reloaded may be less than interval ago.
   var lastPost = performance.now();
   var lastFrame = 0, attempt = 0, pumpTimer = 0, pingTimer = 0, retryTimer = 0;
+  // unused: token has not been offered yet (data-token on the first
+  // connect, or just fetched); with data-token-url each token is offered
+  // once.
+  var unused = !!token, stopped = false;
 
   function now() { return performance.now(); }
 
   function connect() {
     retryTimer = 0;
-    var s;
-    try { s = new WebSocket(url.href); } catch (e) { return retry(); }
+    if (stopped) return;
+    if (tokenURL && !unused) return fetchToken();
+    unused = false;
+    var s, protocols = [PROTOCOL];
+    if (token) protocols.push(TOKEN_PREFIX + token);
+    try { s = new WebSocket(url.href, protocols); } catch (e) { return retry(); }
     ws = s;
     lastFrame = now();
     s.onopen = function () { if (s === ws) attempt = 0; };
@@ -80,7 +110,7 @@
     s.onclose = function (ev) {
       if (s !== ws) return;
       drop();
-      if (ev.code === 4000) return fail("another page took over id " + JSON.stringify(id) + "; not reconnecting");
+      if (ev.code === 4000) return stop("another page took over id " + JSON.stringify(id) + "; not reconnecting");
       retry();
     };
     pingTimer = setInterval(function () {
@@ -88,6 +118,46 @@
       if (now() - lastFrame > DEAD_MS) { drop(); s.close(); retry(); return; }
       if (s.readyState === 1) s.send('{"op":"ping"}');
     }, PING_MS);
+  }
+
+  // fetchToken gets a fresh token from data-token-url, then connects; it
+  // stops the bridge on 401 or 403 or an unusable answer, and retries
+  // (with backoff) on anything else.
+  function fetchToken() {
+    var ctl = typeof AbortController === "function" ? new AbortController() : null;
+    var timer = setTimeout(function () { if (ctl) ctl.abort(); }, FETCH_MS);
+    var fatal = null;
+    fetch(tokenURL, { credentials: "include", cache: "no-store", headers: { Accept: "application/json" }, signal: ctl ? ctl.signal : undefined })
+      .then(function (res) {
+        if (res.status === 401 || res.status === 403) {
+          fatal = "data-token-url answered " + res.status + ": no token for this page (reload it to start again)";
+        }
+        if (!res.ok) throw new Error("status " + res.status);
+        return res.text();
+      })
+      .then(function (body) {
+        var t;
+        try { t = body.length <= MAX_TOKEN_RESPONSE ? JSON.parse(body).token : null; } catch (e) { t = null; }
+        if (typeof t !== "string" || !TOKEN_RE.test(t)) {
+          fatal = 'data-token-url must answer {"token":"…"} with a token of letters, digits and !#$%&\'*+-.^_`|~';
+          throw new Error("bad token answer");
+        }
+        clearTimeout(timer);
+        token = t;
+        unused = true;
+        connect();
+      })
+      .catch(function () {
+        clearTimeout(timer);
+        if (fatal) return stop(fatal);
+        retry();
+      });
+  }
+
+  // stop gives up for good (until the page reloads), saying why.
+  function stop(why) {
+    stopped = true;
+    fail(why);
   }
 
   // drop forgets the current socket and everything it queued: a message
@@ -102,7 +172,7 @@
   }
 
   function retry() {
-    if (retryTimer) return;
+    if (retryTimer || stopped) return;
     var d = Math.min(MAX_BACKOFF_MS, 250 * Math.pow(2, attempt++));
     retryTimer = setTimeout(connect, d / 2 + Math.random() * d / 2);
   }

@@ -21,20 +21,21 @@
 //
 // The component page (framed by the workspace at https://workspace.example,
 // and served with Content-Security-Policy: frame-ancestors
-// https://workspace.example), with data-token from signer.Sign("conv-1", ttl):
+// https://workspace.example), with data-token from
+// signer.Sign("conv-1", 5*time.Minute):
 //
 //	<script src="https://svc.example/bridge.js"
 //	        data-url="wss://svc.example/ws"
 //	        data-id="conv-1"
 //	        data-target-origin="https://workspace.example"
-//	        data-token="…"></script>
+//	        data-token="…"
+//	        data-token-url="/bridge-token?id=conv-1"></script>
 //
 // data-url, data-id and data-target-origin are required; the script does
 // nothing (and says why on the console) without them or when the page is
 // not framed. data-target-origin="*" hands messages to whatever page
-// frames the component: only write it if that is what you want. The token
-// travels as the "token" query parameter of the WebSocket URL (browsers
-// cannot set headers on it); Authenticate reads it, or a cookie.
+// frames the component: only write it if that is what you want.
+// data-token and data-token-url are described under Tokens.
 //
 // # Security
 //
@@ -43,11 +44,61 @@
 // caller sets the loudly named InsecureSkipAuthentication. Without that,
 // any program could connect with a page's id, take it over (the real page
 // is replaced, see [StatusReplaced]), and receive and acknowledge its
-// messages. [TokenSigner] makes tokens bound to one id with an expiry. A
-// request is checked in this order, before any of the caller's code runs:
-// the id (printable, at most MaxIDLen bytes; errors quote it), the Host
-// (Options.AllowedHosts), the Origin (required unless AllowMissingOrigin:
-// the Hub's own host or OriginPatterns), then Authenticate.
+// messages. [TokenSigner] makes tokens bound to one id with an expiry (see
+// Tokens). A request is checked in this order, before any of the caller's
+// code runs: the id (printable, at most MaxIDLen bytes; errors quote it),
+// no token in the URL, the Host (Options.AllowedHosts), the Origin
+// (required unless AllowMissingOrigin: the Hub's own host or
+// OriginPatterns), then Authenticate.
+//
+// # Tokens
+//
+// A token opens the Hub for one page id until it expires, to whoever
+// presents it: a replayed token takes the page over (see [StatusReplaced])
+// and receives its messages. So it never travels in a URL, which access
+// logs, proxies and the Referer keep. The bridge offers it as a WebSocket
+// subprotocol, the one header a page can set on a WebSocket:
+//
+//	Sec-WebSocket-Protocol: wsbridge, wsbridge.token.<token>
+//
+// The Hub selects [Subprotocol] ("wsbridge"), never the token's entry, so
+// the response does not echo it; [RequestToken] reads it (TokenSigner.Verify
+// does). A subprotocol rather than a first frame: it is checked before the
+// upgrade, so a refused page costs no socket, and Authenticate keeps its
+// signature. A request with a "token" query parameter is refused with 400
+// and [ErrTokenInURL], even with a good token, so a client that still puts
+// tokens in URLs fails at once rather than leaking them quietly.
+//
+// The token is checked only when a socket opens; a connected page stays
+// connected. So tokens live minutes ([TokenSigner.Sign] caps them at
+// [MaxTokenTTL]), and a page that may reconnect later names
+// data-token-url: before every connect but the first (which uses
+// data-token, if any), the bridge calls
+// fetch(url, {credentials: "include"}) and expects 200 with
+// {"token":"…"}. A 401 or 403 stops it (the user's session is gone); other
+// failures, and refused handshakes, are retried with the usual backoff
+// (250 ms doubling to 30 s), each with a fresh token. Serve it only to the
+// user the page belongs to, with Cache-Control: no-store; a component page
+// framed by another site sends cookies only if they are SameSite=None
+// (and Secure, Partitioned where third-party cookies are blocked):
+//
+//	mux.HandleFunc("GET /bridge-token", func(w http.ResponseWriter, r *http.Request) {
+//		id := r.URL.Query().Get("id")
+//		if !mayOpen(r, id) { // your session: may this user open page id?
+//			http.Error(w, "forbidden", http.StatusForbidden)
+//			return
+//		}
+//		w.Header().Set("Content-Type", "application/json")
+//		w.Header().Set("Cache-Control", "no-store")
+//		json.NewEncoder(w).Encode(map[string]string{"token": signer.Sign(id, 5*time.Minute)})
+//	})
+//
+// Within its TTL a captured token can be replayed: there is no
+// per-connection nonce, since a page reconnects with the token it has.
+// Short TTLs keep that window small, and keeping tokens out of URLs keeps
+// them out of the places they are usually captured from. Any byte outside
+// a token's alphabet is refused (ErrTokenInvalid), so a deny-list keyed by
+// the token string sees every spelling of it.
 //
 // # Delivery
 //

@@ -53,6 +53,12 @@ var (
 	// ErrBadID: the "id" query parameter is missing or not a valid page
 	// id (see ServeHTTP). Answered with 400.
 	ErrBadID = errors.New("wsbridge: invalid page id")
+	// ErrTokenInURL: the request's URL has a "token" query parameter.
+	// Answered with 400, whether the token is good or not, so that a
+	// client still putting tokens in URLs (which access logs, proxies and
+	// the Referer keep) fails at once; send it in the Sec-WebSocket-Protocol
+	// header (see RequestToken). A token that was in a URL may be in logs.
+	ErrTokenInURL = errors.New("wsbridge: token in the URL")
 	// ErrHostNotAllowed: the request's Host is not in
 	// Options.AllowedHosts. Answered with 421.
 	ErrHostNotAllowed = errors.New("wsbridge: host not allowed")
@@ -73,7 +79,7 @@ var (
 var (
 	// ErrKeyTooShort: NewTokenSigner's key is shorter than MinKeySize.
 	ErrKeyTooShort = errors.New("wsbridge: token key too short")
-	// ErrTokenMissing: the request has no "token" query parameter.
+	// ErrTokenMissing: the request offers no token (see RequestToken).
 	ErrTokenMissing = errors.New("wsbridge: token missing")
 	// ErrTokenInvalid: the token is malformed, was not made with this key,
 	// or was made for another page id.

@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"strings"
 	"time"
 
@@ -37,14 +36,19 @@ func Example() {
 	defer srv.Close()
 	defer hub.Close() // before srv.Close: it ends the page connections
 
-	// The component page gets data-token from the service that serves it.
-	token := signer.Sign("conv-1", 12*time.Hour)
+	// The component page gets data-token from the service that serves it
+	// (or the bridge fetches one from data-token-url before each connect).
+	token := signer.Sign("conv-1", 5*time.Minute)
 
 	// The page (normally bridge.js in the browser, on the Hub's origin or
-	// one of its OriginPatterns).
+	// one of its OriginPatterns) offers its token as a subprotocol, never
+	// in the URL.
 	ctx := context.Background()
-	u := strings.Replace(srv.URL, "http", "ws", 1) + "/ws?id=conv-1&token=" + url.QueryEscape(token)
-	page, _, err := websocket.Dial(ctx, u, &websocket.DialOptions{HTTPHeader: http.Header{"Origin": {srv.URL}}})
+	u := strings.Replace(srv.URL, "http", "ws", 1) + "/ws?id=conv-1"
+	page, _, err := websocket.Dial(ctx, u, &websocket.DialOptions{
+		HTTPHeader:   http.Header{"Origin": {srv.URL}},
+		Subprotocols: []string{wsbridge.Subprotocol, wsbridge.TokenProtocolPrefix + token},
+	})
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -78,18 +82,19 @@ func Example() {
 	// Send: <nil>
 }
 
-// A token opens one page id, until it expires. Verify has the signature of
-// Options.Authenticate and reads the "token" query parameter bridge.js
-// sends.
+// A token opens one page id, for minutes. Verify has the signature of
+// Options.Authenticate and reads the token bridge.js offers in the
+// Sec-WebSocket-Protocol header.
 func ExampleTokenSigner() {
 	signer, err := wsbridge.NewTokenSigner([]byte("an example key of at least 32 bytes, kept secret"))
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	token := signer.Sign("conv-1", time.Hour) // put it in data-token
+	token := signer.Sign("conv-1", 5*time.Minute) // put it in data-token, or serve it at data-token-url
 
-	r := httptest.NewRequest("GET", "/ws?id=conv-1&token="+url.QueryEscape(token), nil)
+	r := httptest.NewRequest("GET", "/ws?id=conv-1", nil)
+	r.Header.Set("Sec-WebSocket-Protocol", wsbridge.Subprotocol+", "+wsbridge.TokenProtocolPrefix+token)
 	fmt.Println("conv-1:", signer.Verify(r, "conv-1"))
 	err = signer.Verify(r, "conv-2")
 	fmt.Println("conv-2:", errors.Is(err, wsbridge.ErrTokenInvalid))

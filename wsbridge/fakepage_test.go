@@ -56,6 +56,7 @@ type pageOpts struct {
 	noOrigin   bool   // send no Origin header
 	host       string // Host header; "" for the URL's
 	header     http.Header
+	token      string // offered as bridge.js offers data-token
 	interval   time.Duration
 	hold       bool
 	client     *http.Client
@@ -72,7 +73,7 @@ func dialPage(ctx context.Context, u string, host *fakeHost, o pageOpts) (*fakeP
 		o.posted = map[uint64]bool{}
 	}
 	p, resp, err := wsbridgetest.Dial(ctx, u, &host.Host, wsbridgetest.Options{
-		Origin: o.origin, NoOrigin: o.noOrigin, HostHeader: o.host, Header: o.header,
+		Origin: o.origin, NoOrigin: o.noOrigin, HostHeader: o.host, Header: o.header, Token: o.token,
 		Interval: o.interval, Hold: o.hold, Client: o.client, Posted: o.posted,
 		BeforePost: o.beforePost, AfterPost: o.afterPost,
 	})

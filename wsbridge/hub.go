@@ -4,6 +4,7 @@ package wsbridge
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -71,8 +72,10 @@ type Options struct {
 	// after the id, Host and origin checks, before the page is registered;
 	// a non-nil error refuses it with 403 (the error text is not sent to
 	// the page, OnError gets it wrapped in ErrUnauthenticated). Read the
-	// token there: the bridge script sends data-token as the "token" query
-	// parameter, and cookies for the Hub's site come with the request.
+	// token there with [RequestToken]: the bridge script offers its token
+	// in the Sec-WebSocket-Protocol header, never in the URL (a request
+	// with a "token" query parameter is refused before Authenticate, see
+	// ErrTokenInURL); cookies for the Hub's site come with the request.
 	// [TokenSigner.Verify] is such a function. Without Authenticate the
 	// Hub refuses every page, unless InsecureSkipAuthentication is set.
 	Authenticate func(r *http.Request, id string) error
@@ -84,7 +87,7 @@ type Options struct {
 	InsecureSkipAuthentication bool
 
 	// OnError, if not nil, is called when a page is refused (matching
-	// ErrBadID, ErrHostNotAllowed, ErrOriginNotAllowed, ErrUnauthenticated,
+	// ErrBadID, ErrTokenInURL, ErrHostNotAllowed, ErrOriginNotAllowed, ErrUnauthenticated,
 	// ErrTooManyConnections, or the websocket library's handshake errors)
 	// or dropped because it broke the protocol (matching ErrProtocol),
 	// with the page id, or "" when the id itself was refused: ids are
@@ -196,7 +199,7 @@ func NewHub(opts Options) *Hub {
 	}
 	h := &Hub{
 		opts:    opts,
-		accept:  websocket.AcceptOptions{OriginPatterns: append([]string(nil), opts.OriginPatterns...)}, // checkOrigin agrees
+		accept:  websocket.AcceptOptions{OriginPatterns: append([]string(nil), opts.OriginPatterns...), Subprotocols: []string{Subprotocol}}, // checkOrigin agrees; the token entry is never selected, so never echoed
 		log:     log,
 		done:    make(chan struct{}),
 		drained: make(chan struct{}),
@@ -212,7 +215,8 @@ func NewHub(opts Options) *Hub {
 // the connection ends. The page names itself with the "id" query parameter
 // (1 to MaxIDLen bytes of UTF-8, printable characters only: letters,
 // marks, numbers, punctuation, symbols and spaces). Refusals are plain
-// HTTP errors, checked in this order: 400 for a bad id, 421 for a Host not
+// HTTP errors, checked in this order: 400 for a bad id or a "token" query
+// parameter (ErrTokenInURL), 421 for a Host not
 // in Options.AllowedHosts, 403 for a missing or foreign Origin, 403 when
 // Authenticate refuses (or is not set), 503 once the Hub is closed or has
 // Options.MaxConnections connections, 426 for a request that is not a
@@ -224,7 +228,7 @@ func NewHub(opts Options) *Hub {
 func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	id := r.URL.Query().Get("id")
 	if status, err := h.admit(r, id); err != nil {
-		if status == http.StatusBadRequest {
+		if errors.Is(err, ErrBadID) {
 			id = "" // never hand an invalid id to a callback
 		}
 		h.refuse(id, err)

@@ -18,6 +18,9 @@
 // Its wsbridge demo (the page's "wsbridge" link, or /?demo=wsbridge)
 // frames a page that only loads the wsbridge bridge script and sends from
 // a form through a wsbridge.Hub in the sim, so both transports can be tried.
+// The sim prints its URL with a secret, as Jupyter does: the first visit
+// trades it for a cookie, and without it other programs on the machine get
+// 403 (see simsecret.go).
 //
 // "assistant validate" checks wire strings (one JSON document per line, or
 // one document over several lines) and prints each problem with its line

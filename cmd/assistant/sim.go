@@ -31,7 +31,9 @@ var webFS embed.FS
 
 const simUsage = `usage: assistant sim [--addr HOST:PORT] [--component URL] [--replicas N]
 
-Runs a local customer-service workspace: open the printed URL. It frames a
+Runs a local customer-service workspace: open the printed URL, which
+carries a secret (as Jupyter's does) so that other programs on the machine
+cannot use the sim; the first visit trades it for a cookie. It frames a
 component from a second local site (localhost for a workspace on 127.0.0.1:
 the browser isolates them as it does a real workspace and its component),
 checks every message the component posts as a strict host would (wire
@@ -77,7 +79,8 @@ func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "assistant sim: %v\n", err)
 		return exitUsage
 	}
-	fmt.Fprintf(stdout, "assistant sim: workspace on %s/ (component origin %s); Ctrl-C to stop\n", s.hostOrigin, s.compOrigin)
+	// The URL carries the sim's secret: open it, and keep it to yourself.
+	fmt.Fprintf(stdout, "assistant sim: workspace on %s (component origin %s); Ctrl-C to stop\n", s.startURL(), s.compOrigin)
 	if err := s.serve(ctx); err != nil {
 		fmt.Fprintf(stderr, "assistant sim: %v\n", err)
 		return exitUsage
@@ -110,6 +113,8 @@ type sim struct {
 	page       *template.Template
 	hub        *wsbridge.Hub // the wsbridge demo's Go service
 	signer     *wsbridge.TokenSigner
+	secret     string           // in the printed URL, then a cookie: see requireSecret
+	tickets    tickets          // one-time passes to the bridge page: see serveBridgePage
 	wsSender   assistant.Sender // hub.Sender(bridgePageID), or replica A's Sender
 	replicas   *wsReplicas      // with --replicas 2; hub is then replica B's
 }
@@ -150,6 +155,7 @@ func newSim(ctx context.Context, cfg simConfig) (*sim, error) {
 		compOrigin: componentOrigin(compLn.Addr()),
 		rules:      assistant.DefaultRules(),
 		page:       page,
+		secret:     newSecret(),
 	}
 	if cfg.Component == "" {
 		s.builder = newBuilder(ctx, cfg.ModuleDir, cfg.CacheDir, cfg.Log)
@@ -157,14 +163,18 @@ func newSim(ctx context.Context, cfg simConfig) (*sim, error) {
 	for _, ln := range []net.Listener{hostLn, compLn} {
 		if ip := ln.Addr().(*net.TCPAddr).IP; !ip.IsLoopback() {
 			fmt.Fprintf(cfg.Log, "assistant sim: warning: listening on %s, which other machines can reach: "+
-				"anyone on the network can open the workspace and its component, and the sim sends no authentication. "+
+				"anyone on the network can reach the workspace and its component, and the sim uses no TLS: its secret URL travels in clear text. "+
 				"Use a loopback address (127.0.0.1) unless you mean it.\n", ln.Addr())
 		}
 	}
 	// The bridge page is served by the Hub's own host, which the Hub
-	// always accepts: no OriginPatterns needed. Each bridge page carries a
-	// token for its id (see serveBridgePage), so no other program can take
-	// the id over; the key lives as long as the sim.
+	// always accepts: no OriginPatterns needed. The Hub admits only a page
+	// token for the bridge page's id; the bridge page that carries one is
+	// served only against a one-time ticket from the workspace page, which
+	// needs the sim's secret (see requireSecret). So a program on this
+	// machine without the secret URL gets no token and cannot take the id
+	// over; one that can read the browser's cookies or the sim's output
+	// can. The key lives as long as the sim.
 	key := make([]byte, wsbridge.MinKeySize)
 	rand.Read(key)
 	signer, err := wsbridge.NewTokenSigner(key)
@@ -292,7 +302,7 @@ func (s *sim) hostHandler() http.Handler {
 	mux.HandleFunc("GET /{$}", s.servePage)
 	mux.HandleFunc("POST /api/check", s.serveCheck)
 	mux.HandleFunc("POST /api/wsbridge/send", s.serveWSSend)
-	return guard(s.hostLn, mux)
+	return guard(s.hostLn, s.requireSecret(mux))
 }
 
 // guard refuses requests that do not come from the sim's own pages: a
@@ -334,7 +344,7 @@ func (s *sim) servePage(w http.ResponseWriter, r *http.Request) {
 	}
 	wsDemo := r.URL.Query().Get("demo") == "wsbridge"
 	if wsDemo {
-		comp, isDefault = compOrigin+"/bridge/", false
+		comp, isDefault = s.withTicket(compOrigin+"/bridge/"), false
 	} else if c := r.URL.Query().Get("component"); c != "" {
 		if originOf(c) == "" {
 			http.Error(w, "assistant sim: component must be an absolute http or https URL", http.StatusBadRequest)

@@ -10,6 +10,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"os"
@@ -23,7 +24,16 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// startSim runs a simulator on loopback ports for the test's lifetime.
+// browser is the HTTP client of get, post and do: like a browser that has
+// opened each started sim's printed URL, it holds their secret cookies
+// (startSim opens the URL).
+var browser = func() *http.Client {
+	jar, _ := cookiejar.New(nil)
+	return &http.Client{Jar: jar}
+}()
+
+// startSim runs a simulator on loopback ports for the test's lifetime, and
+// opens its printed URL with browser.
 func startSim(t *testing.T, cfg simConfig) *sim {
 	t.Helper()
 	if cfg.Addr == "" {
@@ -48,6 +58,9 @@ func startSim(t *testing.T, cfg simConfig) *sim {
 		cancel()
 		wg.Wait()
 	})
+	if res, body := get(t, s.startURL()); res.StatusCode != http.StatusOK {
+		t.Fatalf("opening the printed URL %s: %s %q", s.startURL(), res.Status, body)
+	}
 	return s
 }
 
@@ -93,7 +106,7 @@ func get(t *testing.T, url string) (*http.Response, string) {
 
 func do(t *testing.T, req *http.Request) (*http.Response, string) {
 	t.Helper()
-	res, err := http.DefaultClient.Do(req)
+	res, err := browser.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -178,6 +191,7 @@ func TestSimPage(t *testing.T) {
 	req, _ := http.NewRequest("GET", s.hostOrigin+"/", nil)
 	_, hostPort, _ := net.SplitHostPort(s.hostLn.Addr().String())
 	req.Host = "localhost:" + hostPort
+	req.AddCookie(&http.Cookie{Name: s.secretCookie(), Value: s.secret}) // as set by the printed URL opened on localhost
 	_, body = do(t, req)
 	wantComp = "http://127.0.0.1:" + compPort + "/?origin=" + url.QueryEscape("http://localhost:"+hostPort)
 	if !strings.Contains(body, `data-component="`+html.EscapeString(wantComp)+`"`) {
@@ -303,8 +317,21 @@ func TestRunSim(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	if res, body := get(t, hostURL); res.StatusCode != http.StatusOK || !strings.Contains(body, `data-component="http://127.0.0.1:9/c.html"`) {
+	// The printed URL works in a fresh browser: it sets the secret
+	// cookie and lands on the URL without the secret.
+	jar, _ := cookiejar.New(nil)
+	fresh := &http.Client{Jar: jar}
+	res, err := fresh.Get(hostURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK || !strings.Contains(string(body), `data-component="http://127.0.0.1:9/c.html"`) {
 		t.Errorf("GET %s: %s", hostURL, res.Status)
+	}
+	if strings.Contains(res.Request.URL.String(), "token") {
+		t.Errorf("the printed URL %s ended on %s, want the URL without the secret", hostURL, res.Request.URL)
 	}
 	cancel()
 	select {
@@ -315,7 +342,7 @@ func TestRunSim(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("sim did not stop after its context was cancelled")
 	}
-	if _, err := http.Get(hostURL); err == nil {
+	if _, err := fresh.Get(hostURL); err == nil {
 		t.Errorf("%s still answers after shutdown", hostURL)
 	}
 }

@@ -6,14 +6,19 @@ import (
 	"bytes"
 	"context"
 	"html"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
 	"testing"
+	"testing/synctest"
+	"time"
 
 	"github.com/coder/websocket"
+
+	"github.com/imworkspace/assistant/wsbridge"
 )
 
 var (
@@ -32,7 +37,7 @@ func TestSimBridgePageOrigin(t *testing.T) {
 		{"localhost:" + compPort, s.hostOrigin},                   // workspace on 127.0.0.1
 		{"127.0.0.1:" + compPort, "http://localhost:" + hostPort}, // workspace opened on localhost
 	} {
-		req, _ := http.NewRequest("GET", s.compOrigin+"/bridge/?origin="+url.QueryEscape("https://evil.example"), nil)
+		req, _ := http.NewRequest("GET", s.withTicket(s.compOrigin+"/bridge/")+"&origin="+url.QueryEscape("https://evil.example"), nil)
 		req.Host = tc.compHost
 		res, body := do(t, req)
 		if res.StatusCode != http.StatusOK {
@@ -48,7 +53,8 @@ func TestSimBridgePageOrigin(t *testing.T) {
 		if m == nil {
 			t.Fatalf("bridge page has no data-token:\n%s", body)
 		}
-		r, _ := http.NewRequest("GET", "/ws?token="+url.QueryEscape(html.UnescapeString(m[1])), nil)
+		r, _ := http.NewRequest("GET", "/ws?id="+bridgePageID, nil)
+		r.Header.Set("Sec-WebSocket-Protocol", wsbridge.Subprotocol+", "+wsbridge.TokenProtocolPrefix+html.UnescapeString(m[1]))
 		if err := s.signer.Verify(r, bridgePageID); err != nil {
 			t.Errorf("bridge page token: %v", err)
 		}
@@ -76,7 +82,11 @@ func TestSimComponentServerGuard(t *testing.T) {
 	ws := strings.Replace(s.compOrigin, "http://", "ws://", 1) + "/ws?id=" + bridgePageID
 	ctx := context.Background()
 	for _, token := range []string{"", "1.AAAA"} {
-		c, res, err := websocket.Dial(ctx, ws+"&token="+token, &websocket.DialOptions{HTTPHeader: http.Header{"Origin": {s.compOrigin}}})
+		protocols := []string{wsbridge.Subprotocol}
+		if token != "" {
+			protocols = append(protocols, wsbridge.TokenProtocolPrefix+token)
+		}
+		c, res, err := websocket.Dial(ctx, ws, &websocket.DialOptions{HTTPHeader: http.Header{"Origin": {s.compOrigin}}, Subprotocols: protocols})
 		if err == nil {
 			c.CloseNow()
 			t.Fatalf("token %q: a program took the bridge page's id over", token)
@@ -114,4 +124,125 @@ func TestSimNonLoopbackWarns(t *testing.T) {
 			t.Errorf("--addr %s: warned %v, want %v; log:\n%s", tc.addr, got, tc.warn, log.String())
 		}
 	}
+}
+
+// Issue 17 finding 6: GET /bridge/ handed a fresh bridge token to any
+// program on the machine that passed the Host guard, and with it the
+// program took the demo page's id over. Now the workspace page and its
+// APIs need the secret cookie, the bridge page needs a one-time ticket
+// that only the workspace page hands out, and a program without the
+// printed URL gets neither.
+func TestSimBridgeTokenNeedsSecret(t *testing.T) {
+	s := startSim(t, simConfig{Component: "http://127.0.0.1:9/unused.html"})
+	stranger := &http.Client{} // no cookie: another program on this machine
+	fetch := func(c *http.Client, method, u, origin string) (*http.Response, string) {
+		t.Helper()
+		req, _ := http.NewRequest(method, u, strings.NewReader(`{"wire":"{}"}`))
+		if origin != "" {
+			req.Header.Set("Origin", origin)
+		}
+		res, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res, string(b)
+	}
+	for _, tc := range []struct{ method, url, origin string }{
+		{"GET", s.compOrigin + "/bridge/", ""},
+		{"GET", s.compOrigin + "/bridge/?ticket=" + s.secret, ""},
+		{"GET", s.compOrigin + "/bridge/?ticket=AAAAAAAAAAAAAAAAAAAAAAAAAA", ""},
+		{"GET", s.hostOrigin + "/?demo=wsbridge", ""},
+		{"GET", s.hostOrigin + "/", ""},
+		{"GET", s.hostOrigin + "/?token=wrong&demo=wsbridge", ""},
+		{"POST", s.hostOrigin + "/api/check", s.hostOrigin},
+		{"POST", s.hostOrigin + "/api/wsbridge/send", s.hostOrigin},
+	} {
+		res, body := fetch(stranger, tc.method, tc.url, tc.origin)
+		if res.StatusCode != http.StatusForbidden || tokenAttr.MatchString(body) || strings.Contains(body, "ticket=") {
+			t.Errorf("%s %s without the secret: %s %.200q, want 403 and no token or ticket", tc.method, tc.url, res.Status, body)
+		}
+	}
+	// The printed URL's holder (browser, see startSim) gets the demo page,
+	// whose frame URL has a ticket, which gets the bridge page once.
+	res, body := get(t, s.hostOrigin+"/?demo=wsbridge")
+	m := regexp.MustCompile(`data-component="([^"]*)"`).FindStringSubmatch(body)
+	if res.StatusCode != http.StatusOK || m == nil {
+		t.Fatalf("demo page with the cookie: %s, no data-component:\n%s", res.Status, body)
+	}
+	frame := html.UnescapeString(m[1])
+	if !strings.HasPrefix(frame, s.compOrigin+"/bridge/?ticket=") {
+		t.Fatalf("demo frame %q, want %s/bridge/?ticket=…", frame, s.compOrigin)
+	}
+	res, body = fetch(stranger, "GET", frame, "") // the frame's request carries no cookie either
+	tm := tokenAttr.FindStringSubmatch(body)
+	if res.StatusCode != http.StatusOK || tm == nil {
+		t.Fatalf("bridge page with a ticket: %s:\n%s", res.Status, body)
+	}
+	if rp := res.Header.Get("Referrer-Policy"); rp != "no-referrer" {
+		t.Errorf("bridge page Referrer-Policy %q, want no-referrer", rp)
+	}
+	r, _ := http.NewRequest("GET", "/ws?id="+bridgePageID, nil)
+	r.Header.Set("Sec-WebSocket-Protocol", wsbridge.Subprotocol+", "+wsbridge.TokenProtocolPrefix+html.UnescapeString(tm[1]))
+	if err := s.signer.Verify(r, bridgePageID); err != nil {
+		t.Errorf("the bridge page's token: %v", err)
+	}
+	if res, body := fetch(stranger, "GET", frame, ""); res.StatusCode != http.StatusForbidden || tokenAttr.MatchString(body) {
+		t.Errorf("the same ticket again: %s, want 403 and no token", res.Status)
+	}
+}
+
+// The printed URL sets the secret cookie (HttpOnly, SameSite=Strict, for
+// this sim's port) and redirects to the same URL without the secret,
+// keeping the rest of the query. /static/ needs no secret.
+func TestSimSecretCookie(t *testing.T) {
+	s := startSim(t, simConfig{Component: "http://127.0.0.1:9/unused.html"})
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	res, err := noRedirect.Get(s.secretURL("/?demo=wsbridge"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/?demo=wsbridge" {
+		t.Errorf("printed URL: %s to %q, want 303 to /?demo=wsbridge", res.Status, res.Header.Get("Location"))
+	}
+	cs := res.Cookies()
+	if len(cs) != 1 || cs[0].Name != s.secretCookie() || cs[0].Value != s.secret || !cs[0].HttpOnly ||
+		cs[0].SameSite != http.SameSiteStrictMode || cs[0].Path != "/" {
+		t.Errorf("cookies %+v, want one HttpOnly SameSite=Strict %s with the secret", cs, s.secretCookie())
+	}
+	if res, err := noRedirect.Get(s.hostOrigin + "/static/host.js"); err != nil || res.StatusCode != http.StatusOK {
+		t.Errorf("/static/host.js without the secret: %v %v", res.Status, err)
+	}
+}
+
+// Tickets are spent once, live ticketTTL, and at most maxTickets wait.
+func TestSimTickets(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var ts tickets
+		a := ts.issue()
+		if !ts.redeem(a) || ts.redeem(a) {
+			t.Error("a ticket is good exactly once")
+		}
+		b := ts.issue()
+		time.Sleep(ticketTTL)
+		if ts.redeem(b) {
+			t.Error("a ticket redeemed after ticketTTL")
+		}
+		first := ts.issue()
+		time.Sleep(time.Second)
+		for range maxTickets {
+			ts.issue()
+		}
+		if ts.redeem(first) {
+			t.Error("the oldest of maxTickets+1 tickets is still good")
+		}
+		if len(ts.m) != maxTickets {
+			t.Errorf("%d tickets wait, want %d", len(ts.m), maxTickets)
+		}
+		if ts.redeem("") {
+			t.Error("the empty ticket redeemed")
+		}
+	})
 }

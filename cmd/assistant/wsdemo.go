@@ -74,19 +74,30 @@ which reaches it through NATS (<code>wsbridge/natsroute</code>) and is paced by 
 `))
 
 // bridgeTokenTTL is how long a bridge page's token opens the Hub: the
-// bridge reconnects with it after every cut.
-const bridgeTokenTTL = 24 * time.Hour
+// bridge reconnects with it after a cut, so a page whose socket drops
+// later (a laptop asleep past the Hub's IdleTimeout) stays disconnected
+// until the workspace page is reloaded. The demo has no data-token-url:
+// the sim's secret cookie is the workspace's, and never reaches the
+// component's site.
+const bridgeTokenTTL = wsbridge.MaxTokenTTL
 
-// serveBridgePage serves the demo component. It posts to the workspace
-// page that frames it, whose origin follows from the Host it was requested
-// on (see workspaceOriginFor), never from the query, and carries a fresh
-// token for its page id.
+// serveBridgePage serves the demo component, once per ticket (see
+// tickets): without a live one, 403, and no token. It posts to the
+// workspace page that frames it, whose origin follows from the Host it was
+// requested on (see workspaceOriginFor), never from the query, and carries
+// a fresh token for its page id.
 func (s *sim) serveBridgePage(w http.ResponseWriter, r *http.Request) {
 	origin := s.workspaceOriginFor(r.Host)
 	if origin == "" {
 		http.Error(w, "assistant sim: open the wsbridge demo from the workspace page (/?demo=wsbridge)", http.StatusNotFound)
 		return
 	}
+	if !s.tickets.redeem(r.URL.Query().Get("ticket")) {
+		http.Error(w, "assistant sim: open the wsbridge demo from the workspace page (/?demo=wsbridge): "+
+			"this page needs a one-time ticket from it; reload the workspace page for a new one", http.StatusForbidden)
+		return
+	}
+	w.Header().Set("Referrer-Policy", "no-referrer") // the spent ticket stays out of Referer headers
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	bridgePage.Execute(w, map[string]any{"ID": bridgePageID, "Origin": origin, "Token": s.signer.Sign(bridgePageID, bridgeTokenTTL),
 		"Replicas": s.replicas != nil})

@@ -3,6 +3,7 @@
 package main
 
 import (
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"time"
@@ -36,6 +37,11 @@ func startWSReplicas(hubOpts wsbridge.Options) (*wsReplicas, error) {
 		return nil, errors.New("embedded NATS server not ready in 10 s")
 	}
 	w := &wsReplicas{ns: ns}
+	// The replicas seal what they send each other under a key they share:
+	// a fresh one per run here, a secret from the configuration in a
+	// service.
+	key := make([]byte, natsroute.MinKeySize)
+	rand.Read(key)
 	for _, name := range []string{"A", "B"} {
 		nc, err := nats.Connect("", nats.InProcessServer(ns), nats.Name("assistant sim replica "+name),
 			nats.MaxReconnects(-1), nats.ReconnectBufSize(-1))
@@ -44,7 +50,7 @@ func startWSReplicas(hubOpts wsbridge.Options) (*wsReplicas, error) {
 			return nil, fmt.Errorf("replica %s: %w", name, err)
 		}
 		w.ncs = append(w.ncs, nc)
-		r, err := natsroute.New(nc, hubOpts, natsroute.Options{Replica: name})
+		r, err := natsroute.New(nc, hubOpts, natsroute.Options{Replica: name, Keys: [][]byte{key}})
 		if err != nil {
 			w.close()
 			return nil, fmt.Errorf("replica %s: %w", name, err)

@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -17,6 +16,7 @@ import (
 	"github.com/coder/websocket"
 	"github.com/google/go-cmp/cmp"
 	"github.com/imworkspace/assistant/cmd/assistant/internal/browsertest"
+	"github.com/imworkspace/assistant/wsbridge"
 )
 
 // With --replicas 2 the demo's form sends from replica A; the bridge
@@ -27,8 +27,11 @@ func TestSimReplicas(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	comp := "http://" + displayAddr(s.compLn.Addr())
-	u := strings.Replace(comp, "http://", "ws://", 1) + "/ws?id=" + bridgePageID + "&token=" + url.QueryEscape(s.signer.Sign(bridgePageID, time.Hour))
-	page, _, err := websocket.Dial(ctx, u, &websocket.DialOptions{HTTPHeader: http.Header{"Origin": {comp}}})
+	u := strings.Replace(comp, "http://", "ws://", 1) + "/ws?id=" + bridgePageID
+	page, _, err := websocket.Dial(ctx, u, &websocket.DialOptions{
+		HTTPHeader:   http.Header{"Origin": {comp}},
+		Subprotocols: []string{wsbridge.Subprotocol, wsbridge.TokenProtocolPrefix + s.signer.Sign(bridgePageID, time.Minute)},
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +64,7 @@ func TestSimReplicas(t *testing.T) {
 	req, _ := http.NewRequestWithContext(ctx, "POST", s.hostOrigin+"/api/wsbridge/send", bytes.NewReader(body))
 	req.Header.Set("Origin", s.hostOrigin)
 	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := browser.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +96,7 @@ func TestSimReplicas(t *testing.T) {
 func TestSimBrowserReplicas(t *testing.T) {
 	ctx := browsertest.New(t, 60*time.Second)
 	s := startSim(t, simConfig{Component: "http://127.0.0.1:9/unused.html", Replicas: 2})
-	u := s.hostOrigin + "/?demo=wsbridge"
+	u := s.secretURL("/?demo=wsbridge") // the printed URL's secret, as a user opens it
 	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 800), chromedp.Navigate(u),
 		chromedp.WaitVisible(chromedp.CSS("#hub-send"))); err != nil {
 		t.Fatalf("loading %s: %v", u, err)

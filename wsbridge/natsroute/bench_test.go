@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -28,32 +29,42 @@ func unpaced() wsbridge.Options { return wsbridge.Options{NoPacing: true} }
 
 // BenchmarkSendLatency: one page on replica B (NATS server 1), sends one
 // at a time from B itself (local: no NATS) or from A (NATS server 0, a
-// request over the route and back). Reports p50 and p99 per Send.
+// request over the route and back), sealed (Options.Keys, the default)
+// or in clear (InsecureNoKey), with a short text and a 64 KiB one.
+// Reports p50 and p99 per Send.
 //
 //	go test -run '^$' -bench SendLatency -benchtime 2000x ./wsbridge/natsroute
 func BenchmarkSendLatency(b *testing.B) {
-	c := startCluster(b, 2)
-	ra := startReplica(b, c, 0, "a", unpaced(), Options{})
-	rb := startReplica(b, c, 1, "b", unpaced(), Options{})
-	rb.dial(b, "p", &wsbridgetest.Host{}, wsbridgetest.Options{})
-	c.waitInterest(0, "p")
-	for _, bc := range []struct {
+	for _, mode := range []struct {
 		name string
-		from *replica
-	}{{"local", rb}, {"cross", ra}} {
-		b.Run(bc.name, func(b *testing.B) {
-			s := bc.from.r.Sender("p")
-			m := assistant.NewText("benchmark")
-			ctx := context.Background()
-			lat := make([]time.Duration, 0, b.N)
-			for b.Loop() {
-				t0 := time.Now()
-				if err := s.Send(ctx, m); err != nil {
-					b.Fatal(err)
-				}
-				lat = append(lat, time.Since(t0))
+		opts Options
+	}{{"sealed", Options{}}, {"insecure", Options{InsecureNoKey: true}}} {
+		b.Run(mode.name, func(b *testing.B) {
+			c := startCluster(b, 2)
+			ra := startReplica(b, c, 0, "a", unpaced(), mode.opts)
+			rb := startReplica(b, c, 1, "b", unpaced(), mode.opts)
+			rb.dial(b, "p", &wsbridgetest.Host{}, wsbridgetest.Options{})
+			c.waitInterest(0, "p")
+			for _, bc := range []struct {
+				name string
+				from *replica
+				size int
+			}{{"local", rb, 9}, {"cross", ra, 9}, {"cross-64KiB", ra, 64 << 10}} {
+				b.Run(bc.name, func(b *testing.B) {
+					s := bc.from.r.Sender("p")
+					m := assistant.NewText(strings.Repeat("b", bc.size))
+					ctx := context.Background()
+					lat := make([]time.Duration, 0, b.N)
+					for b.Loop() {
+						t0 := time.Now()
+						if err := s.Send(ctx, m); err != nil {
+							b.Fatal(err)
+						}
+						lat = append(lat, time.Since(t0))
+					}
+					reportPercentiles(b, lat)
+				})
 			}
-			reportPercentiles(b, lat)
 		})
 	}
 }
@@ -284,5 +295,33 @@ func TestCostPerConnectedPage(t *testing.T) {
 		for _, stop := range stops {
 			stop()
 		}
+	}
+}
+
+// BenchmarkSealOpen: the cost of the envelope alone, per request: seal
+// on the caller, open on the owner (XChaCha20-Poly1305 and the
+// envelope's encoding), for a short text and a 64 KiB one.
+//
+//	go test -run '^$' -bench SealOpen ./wsbridge/natsroute
+func BenchmarkSealOpen(b *testing.B) {
+	k, err := newKeyring([][]byte{testKey})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, size := range []int{9, 64 << 10} {
+		b.Run(strconv.Itoa(size)+"B", func(b *testing.B) {
+			data, _ := assistant.Encode(assistant.NewText(strings.Repeat("b", size)))
+			req := newRequest(pageSubject(DefaultPrefix, "p"), "a.0123456789abcdefghijkl", time.Now().Add(time.Minute), data)
+			b.SetBytes(int64(len(data)))
+			for b.Loop() {
+				m, err := k.seal(kindRequest, req.Subject, "_INBOX.x.y", envelope{replica: "a", sent: time.Now(), reqID: "a.0123456789abcdefghijkl", header: req.Header, data: req.Data})
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := k.open(kindRequest, req.Subject, "_INBOX.x.y", m, time.Now()); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

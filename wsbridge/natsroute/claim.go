@@ -90,8 +90,10 @@ func (c *hlc) stamp() int64 {
 // maxClaimSkew is how far ahead of this replica's wall clock an observed
 // time may be. A time further ahead (a broken clock, a hostile peer) is
 // not observed: at math.MaxInt64 the next stamp would overflow, and any
-// such time would hold every later stamp far ahead of the wall clock.
-const maxClaimSkew = time.Hour
+// such time would hold every later stamp ahead of the wall clock, so that
+// a replica started later would lose every takeover. A few seconds, as
+// for sealed messages (maxAhead): keep the replicas' clocks in sync.
+const maxClaimSkew = maxAhead
 
 // observe moves the clock up to t, and reports false (doing nothing) if t
 // is more than maxClaimSkew ahead of the wall clock.

@@ -166,6 +166,9 @@ func startReplica(t testing.TB, c *cluster, server int, name string, hubOpts wsb
 	t.Helper()
 	nc := c.connect(server, name)
 	opts.Replica = name
+	if opts.Keys == nil && !opts.InsecureNoKey {
+		opts.Keys = [][]byte{testKey}
+	}
 	if hubOpts.Authenticate == nil {
 		hubOpts.InsecureSkipAuthentication = true // test pages; the Example shows tokens
 	}

@@ -3,7 +3,9 @@
 // page whose WebSocket landed on any other.
 //
 //	nc, err := nats.Connect(url, nats.MaxReconnects(-1), nats.ReconnectBufSize(-1))
-//	r, err := natsroute.New(nc, wsbridge.Options{ /* as for NewHub */ }, natsroute.Options{})
+//	r, err := natsroute.New(nc, wsbridge.Options{ /* as for NewHub */ }, natsroute.Options{
+//		Keys: [][]byte{routeKey}, // 32+ secret bytes, the same on every replica
+//	})
 //	defer r.Close()
 //	mux.Handle("/ws", r.Hub())
 //
@@ -30,6 +32,48 @@
 // announces its pages again after reconnecting to NATS, so a lost claim is
 // made up for once NATS is back.
 //
+// # Trust boundary
+//
+// Give the service's replicas a NATS account (or users) allowed to publish
+// and subscribe "<prefix>.>" and "_INBOX.>" only, with one prefix per
+// service, and no one else those permissions. Within it, Options.Keys
+// (shared by the replicas, never the page token key) protects the rest:
+// every request, reply and claim is sealed with XChaCha20-Poly1305, with
+// the subjects it travels on, the sending replica, the time it was sealed
+// and the request id inside the seal. So a client on the account, or a
+// NATS operator, sees subjects (a page id's base64url form) and sizes but
+// no message, error text or request id; what it forges, alters, moves to
+// another subject or replays later than a few seconds is dropped unread
+// and counted (Router.Dropped); a request replayed within those seconds is
+// answered from the owner's memory of it, not posted again; a reply is
+// bound to its request (request id and a reply subject used once), so a
+// captured reply cannot answer another request.
+//
+// What the key does not protect is availability. A client allowed on the
+// subjects can join the owners' queue group and swallow the requests it
+// is handed: those Sends end in ErrTimeout (ambiguous), never in nil. It
+// can publish NATS's own "no responders" status to a Send's reply subject,
+// which cannot be authenticated: that Send then reports
+// wsbridge.ErrNotConnected while the page's replica may still deliver it.
+// Likewise it can capture a request that found no replica (the Send
+// reported wsbridge.ErrNotConnected) and replay it, within 5 s, to a
+// replica that has taken the page since. It can flood the subjects. Only the account's permissions keep such a
+// client out.
+//
+// To rotate the key without losing a message: deploy Keys [old, new] to
+// every replica (they seal with old, accept both), then [new, old] (seal
+// with new), then [new]. A replica that holds neither of a message's keys
+// drops it: a Send between them ends in ErrTimeout, and a claim is lost.
+// Replicas' clocks must agree within a few seconds (NTP): a message sealed
+// more than 5 s ahead of, or earlier than 5 s before, the receiver's clock
+// is dropped.
+//
+// The owner is bounded: it serves a request no longer than its own
+// Options.Timeout whatever deadline the request carries, at most
+// Options.MaxPerPage at once for one page and Options.MaxHeldBytes of
+// messages for all; beyond them a Send fails with
+// wsbridge.ErrTooManyPending, with nothing sent.
+//
 // # What is not promised
 //
 // No history, replay or queueing: a page that is not connected anywhere
@@ -38,6 +82,6 @@
 // is ambiguous. Claims travel over NATS: while NATS is down (or in the
 // moments before a new replica's claim subscription has reached every
 // server), a page that reconnects to another replica does not close its
-// older connection yet. A claim stamped more than an hour ahead of the
+// older connection yet. A claim stamped more than 5 s ahead of the
 // hearing replica's clock is ignored, so keep the replicas' clocks in sync.
 package natsroute

@@ -29,3 +29,13 @@ var (
 	// ErrClosed: the Router is closed.
 	ErrClosed = errors.New("natsroute: router closed")
 )
+
+// Errors of New about Options.Keys.
+var (
+	// ErrNoKey: Options.Keys is empty and Options.InsecureNoKey is not
+	// set. The replicas must share a key (see Options.Keys).
+	ErrNoKey = errors.New("natsroute: no key: set Options.Keys (or, only where every client of the NATS account is trusted, Options.InsecureNoKey)")
+	// ErrBadKey: a key of Options.Keys is shorter than MinKeySize, or
+	// there are more than 4.
+	ErrBadKey = errors.New("natsroute: bad key in Options.Keys")
+)

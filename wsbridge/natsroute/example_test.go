@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"strings"
 	"time"
 
@@ -35,10 +34,14 @@ func Example() {
 	key := make([]byte, wsbridge.MinKeySize)
 	rand.Read(key) // in a real service: a secret from your configuration
 	signer, _ := wsbridge.NewTokenSigner(key)
+	// And they seal what they send each other through NATS with another
+	// shared secret (never the token key).
+	routeKey := make([]byte, natsroute.MinKeySize)
+	rand.Read(routeKey)
 
 	replica := func(name string) (*natsroute.Router, *httptest.Server) {
 		nc, _ := nats.Connect(ns.ClientURL(), nats.MaxReconnects(-1), nats.ReconnectBufSize(-1))
-		r, err := natsroute.New(nc, wsbridge.Options{Authenticate: signer.Verify}, natsroute.Options{Replica: name})
+		r, err := natsroute.New(nc, wsbridge.Options{Authenticate: signer.Verify}, natsroute.Options{Replica: name, Keys: [][]byte{routeKey}})
 		if err != nil {
 			panic(err)
 		}
@@ -53,9 +56,12 @@ func Example() {
 
 	// The page (normally bridge.js in the browser) connects to B.
 	ctx := context.Background()
-	token := signer.Sign("conv-1", 12*time.Hour) // the page's data-token
-	u := strings.Replace(srvB.URL, "http", "ws", 1) + "/?id=conv-1&token=" + url.QueryEscape(token)
-	page, _, err := websocket.Dial(ctx, u, &websocket.DialOptions{HTTPHeader: http.Header{"Origin": {srvB.URL}}})
+	token := signer.Sign("conv-1", 5*time.Minute) // the page's data-token, offered as a subprotocol
+	u := strings.Replace(srvB.URL, "http", "ws", 1) + "/?id=conv-1"
+	page, _, err := websocket.Dial(ctx, u, &websocket.DialOptions{
+		HTTPHeader:   http.Header{"Origin": {srvB.URL}},
+		Subprotocols: []string{wsbridge.Subprotocol, wsbridge.TokenProtocolPrefix + token},
+	})
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -96,7 +102,9 @@ func ExampleRouter_Sender() {
 	ns.ReadyForConnections(10 * time.Second)
 	nc, _ := nats.Connect("", nats.InProcessServer(ns), nats.ReconnectBufSize(-1))
 	defer nc.Close()
-	r, err := natsroute.New(nc, wsbridge.Options{InsecureSkipAuthentication: true}, natsroute.Options{})
+	key := make([]byte, natsroute.MinKeySize)
+	rand.Read(key) // shared by all replicas: a secret from your configuration
+	r, err := natsroute.New(nc, wsbridge.Options{InsecureSkipAuthentication: true}, natsroute.Options{Keys: [][]byte{key}})
 	if err != nil {
 		panic(err)
 	}

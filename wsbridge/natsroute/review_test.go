@@ -69,8 +69,8 @@ func TestCloseWaitsForClaimCallback(t *testing.T) {
 
 	// Another replica claims p with a greater key: the callback replaces
 	// the local connection, then logs (and blocks there).
-	data, _ := json.Marshal(claim{ID: "p", Replica: "z", T: time.Now().Add(time.Minute).UnixNano(), Conn: 1})
-	if err := c.connect(0, "peer").Publish(claimSubject(DefaultPrefix), data); err != nil {
+	data, _ := json.Marshal(claim{ID: "p", Replica: "z", T: time.Now().Add(time.Second).UnixNano(), Conn: 1})
+	if err := c.connect(0, "peer").PublishMsg(sealed(t, testKey, kindClaim, claimSubject(DefaultPrefix), "", "z", "", nil, data)); err != nil {
 		t.Fatal(err)
 	}
 	select {

@@ -32,6 +32,12 @@ const (
 	// DefaultMaxInFlight bounds the requests a replica serves or remembers
 	// (for dedupe) at once.
 	DefaultMaxInFlight = 65536
+	// DefaultMaxPerPage bounds the requests a replica serves at once for
+	// one page: at one message per second, more than Timeout can use.
+	DefaultMaxPerPage = 64
+	// DefaultMaxHeldBytes bounds the encoded messages a replica holds for
+	// the requests it serves.
+	DefaultMaxHeldBytes = 64 << 20
 )
 
 // requestBuffer is the capacity of the channel all page subscriptions
@@ -41,9 +47,25 @@ const requestBuffer = 4096
 
 const maxReplicaLen = 64
 
-// Options configure a Router. The zero value is usable: subjects under
-// DefaultPrefix, a random replica name, the Default* limits.
+// Options configure a Router. Keys is required (or the loudly named
+// InsecureNoKey); the zero value of every other field is usable: subjects
+// under DefaultPrefix, a random replica name, the Default* limits.
 type Options struct {
+	// Keys are secrets the replicas share, each at least MinKeySize bytes
+	// (32 random bytes, say; at most 4 keys). Everything the Router puts
+	// on NATS is sealed with Keys[0] (XChaCha20-Poly1305), so that NATS
+	// and the account's other clients can neither read it nor forge or
+	// replay it; what arrives sealed under any of Keys is accepted. To
+	// rotate: deploy [old, new] everywhere, then [new, old], then [new]
+	// (see the package doc). New fails with ErrNoKey without a key,
+	// ErrBadKey with a short one.
+	Keys [][]byte
+	// InsecureNoKey lets New run without Keys: requests, replies and
+	// claims then travel in clear and unauthenticated, so any client of
+	// the NATS account can read every message, fake a delivery, or close
+	// any page's socket with a forged claim. Only for tests, or an
+	// account no one else can use.
+	InsecureNoKey bool
 	// Prefix is the first token(s) of every subject the Router uses
 	// (DefaultPrefix if empty): printable ASCII without spaces or
 	// wildcards. Replicas of one service must share it; services sharing a
@@ -53,17 +75,26 @@ type Options struct {
 	// if empty). Each live replica must have its own; at most 64 bytes of
 	// printable ASCII without spaces or dots.
 	Replica string
-	// Timeout bounds a Send whose context has no deadline. Default
-	// DefaultTimeout.
+	// Timeout bounds a Send whose context has no deadline, and how long
+	// this replica serves a request from another, whatever deadline it
+	// carries. Default DefaultTimeout.
 	Timeout time.Duration
 	// RetryDelay is how long a Send waits before its one retry after
 	// finding no page. Default DefaultRetryDelay.
 	RetryDelay time.Duration
 	// MaxInFlight bounds the requests this replica serves at once plus
-	// those it served in the last 2 s (remembered by request id, so that a
-	// repeat is answered, not sent again); beyond it requests fail with
+	// those it has served that are less than 5 s old (remembered, so that
+	// a repeat or a replay is answered, not sent again; 2 s with
+	// InsecureNoKey); beyond it requests fail with
 	// wsbridge.ErrTooManyPending. Default DefaultMaxInFlight.
 	MaxInFlight int
+	// MaxPerPage bounds the requests this replica serves at once for one
+	// page (waiting for the page's turn or its ack), and MaxHeldBytes the
+	// encoded messages of all the requests it serves; beyond them requests
+	// fail with wsbridge.ErrTooManyPending, nothing sent (one request is
+	// always admitted). Defaults DefaultMaxPerPage, DefaultMaxHeldBytes.
+	MaxPerPage   int
+	MaxHeldBytes int
 	// Logger receives routing events (never message content); nil
 	// discards them.
 	Logger *slog.Logger
@@ -76,16 +107,19 @@ type Options struct {
 // The Router owns two goroutines (its request dispatcher and a watcher of
 // NATS reconnects), one per request it is serving for a page of its Hub,
 // and the NATS callback goroutine of its claim subscription; Close stops
-// them all. It does not own the NATS
-// connection: close that after the Router.
+// them all; its reply inbox's subscription outlives Close until the Sends
+// waiting on it have ended (each by its context at the latest). It does
+// not own the NATS connection: close that after the Router.
 type Router struct {
 	nc    *nats.Conn
 	hub   *wsbridge.Hub
 	opts  Options
 	log   *slog.Logger
 	clock hlc
-	nonce string // random per Router: request ids stay unique across restarts
-	seq   atomic.Uint64
+	keys  *keyring // nil: InsecureNoKey
+	inbox *inbox   // replies to this Router's sealed requests
+
+	dropped atomic.Uint64 // see Dropped
 
 	reqs     chan *nats.Msg // every page subscription delivers here
 	claimSub *nats.Subscription
@@ -97,7 +131,9 @@ type Router struct {
 	closed  bool
 	pages   map[string]*owned // pages of this Hub, by id
 	dd      *dedupe
-	repeats int // answerRepeat goroutines; at most MaxInFlight
+	repeats int            // answerRepeat goroutines; at most MaxInFlight
+	perPage map[string]int // requests being served, by page id; at most MaxPerPage
+	held    int            // bytes of their messages; at most MaxHeldBytes
 }
 
 // owned is a page connected to this replica's Hub.
@@ -143,22 +179,37 @@ func New(nc *nats.Conn, hubOpts wsbridge.Options, opts Options) (*Router, error)
 	if opts.MaxInFlight <= 0 {
 		opts.MaxInFlight = DefaultMaxInFlight
 	}
+	if opts.MaxPerPage <= 0 {
+		opts.MaxPerPage = DefaultMaxPerPage
+	}
+	if opts.MaxHeldBytes <= 0 {
+		opts.MaxHeldBytes = DefaultMaxHeldBytes
+	}
+	var keys *keyring
+	switch {
+	case len(opts.Keys) > 0:
+		var err error
+		if keys, err = newKeyring(opts.Keys); err != nil {
+			return nil, err
+		}
+	case !opts.InsecureNoKey:
+		return nil, ErrNoKey
+	}
 	log := opts.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	var nonce [8]byte
-	rand.Read(nonce[:])
 	r := &Router{
-		nc:    nc,
-		opts:  opts,
-		log:   log,
-		clock: hlc{now: time.Now},
-		nonce: hex.EncodeToString(nonce[:]),
-		reqs:  make(chan *nats.Msg, requestBuffer),
-		quit:  make(chan struct{}),
-		pages: make(map[string]*owned),
-		dd:    newDedupe(opts.MaxInFlight),
+		nc:      nc,
+		opts:    opts,
+		log:     log,
+		clock:   hlc{now: time.Now},
+		keys:    keys,
+		reqs:    make(chan *nats.Msg, requestBuffer),
+		quit:    make(chan struct{}),
+		pages:   make(map[string]*owned),
+		dd:      newDedupe(opts.MaxInFlight),
+		perPage: make(map[string]int),
 	}
 	hubOpts.Hooks = append(append([]wsbridge.Hooks(nil), hubOpts.Hooks...), wsbridge.Hooks{
 		Connect:    r.onConnect,
@@ -171,6 +222,13 @@ func New(nc *nats.Conn, hubOpts wsbridge.Options, opts Options) (*Router, error)
 		return nil, fmt.Errorf("natsroute: subscribing to claims: %w", err)
 	}
 	r.claimSub = sub
+	if keys != nil {
+		if r.inbox, err = newInbox(nc); err != nil {
+			sub.Unsubscribe()
+			r.hub.Close()
+			return nil, fmt.Errorf("natsroute: subscribing to replies: %w", err)
+		}
+	}
 	r.status = nc.StatusChanged(nats.CONNECTED)
 	r.wg.Add(2)
 	go r.dispatch()
@@ -245,6 +303,9 @@ func (r *Router) stop() {
 	}
 	r.mu.Unlock()
 	r.claimSub.Unsubscribe()
+	if r.inbox != nil {
+		r.inbox.close()
+	}
 	r.nc.RemoveStatusListener(r.status)
 	close(r.quit)
 }
@@ -281,7 +342,7 @@ func (r *Router) onConnect(ci wsbridge.ConnectInfo) {
 // announce publishes a claim for page id.
 func (r *Router) announce(id string, key claimKey) {
 	data, _ := json.Marshal(claim{ID: id, Replica: key.replica, T: key.t, Conn: key.conn})
-	if err := r.nc.Publish(claimSubject(r.opts.Prefix), data); err != nil {
+	if err := r.publish(claimSubject(r.opts.Prefix), data); err != nil {
 		r.log.Warn("natsroute: could not announce a page; an older connection elsewhere stays open until NATS is back", "err", err)
 	}
 }
@@ -361,7 +422,14 @@ func (r *Router) onClaim(m *nats.Msg) {
 	r.wg.Add(1)
 	r.mu.Unlock()
 	defer r.wg.Done()
-	c, err := parseClaim(m.Data)
+	data, sealer, ok := r.openClaim(m)
+	if !ok {
+		return
+	}
+	c, err := parseClaim(data)
+	if err == nil && sealer != "" && c.Replica != sealer {
+		err = errors.New("claim sealed by another replica")
+	}
 	if err != nil {
 		r.log.Warn("natsroute: malformed claim", "err", err)
 		return
@@ -370,6 +438,7 @@ func (r *Router) onClaim(m *nats.Msg) {
 		return
 	}
 	if !r.clock.observe(c.T) {
+		r.dropped.Add(1)
 		r.log.Warn("natsroute: claim from a clock too far ahead, ignored", "replica", c.Replica)
 		return
 	}
@@ -405,7 +474,11 @@ func (r *Router) dispatch() {
 	}
 }
 
-func (r *Router) serve(m *nats.Msg) {
+func (r *Router) serve(sealed *nats.Msg) {
+	m, sent, nonce, ok := r.openRequest(sealed)
+	if !ok {
+		return // forged, tampered with, replayed: counted, never answered
+	}
 	if m.Reply == "" {
 		return // not a request: nobody to answer, so do not deliver
 	}
@@ -413,26 +486,37 @@ func (r *Router) serve(m *nats.Msg) {
 	reqID, deadline, err := parseRequest(m)
 	if !ok || err != nil {
 		r.log.Warn("natsroute: malformed request", "err", err)
-		m.RespondMsg(newReply(statusInvalid, "natsroute: malformed request"))
+		r.respond(m, newReply(statusInvalid, "natsroute: malformed request"))
 		return
 	}
 	now := time.Now()
+	replyBy := deadline // the caller's: it waits for an answer until then
+	if limit := now.Add(r.opts.Timeout); deadline.After(limit) {
+		deadline = limit // the owner's bound, whatever the caller asked for
+	}
 	if !now.Before(deadline) {
 		return // its caller has given up: never deliver late
 	}
 	r.mu.Lock()
 	if r.closed {
 		r.mu.Unlock()
-		m.RespondMsg(newReply(statusClosed, ""))
+		r.respond(m, newReply(statusClosed, ""))
 		return
 	}
-	e, first := r.dd.begin(reqID, deadline, now)
+	e, first := r.dd.begin(requestKey(id, reqID, m.Data), nonce, sent, deadline, now)
 	if e == nil || !first && r.repeats >= r.opts.MaxInFlight {
 		r.mu.Unlock()
-		m.RespondMsg(newReply(statusBusy, "natsroute: replica at MaxInFlight"))
+		r.respond(m, newReply(statusBusy, "natsroute: replica at MaxInFlight"))
 		return
 	}
-	if !first {
+	if first {
+		if busy := r.admit(id, len(m.Data)); busy != "" {
+			r.dd.abort(e)
+			r.mu.Unlock()
+			r.respond(m, newReply(statusBusy, busy))
+			return
+		}
+	} else {
 		r.repeats++
 	}
 	r.wg.Add(1)
@@ -441,13 +525,17 @@ func (r *Router) serve(m *nats.Msg) {
 		go r.answerRepeat(m, e, deadline)
 		return
 	}
-	go r.deliver(m, id, e, deadline)
+	go r.deliver(m, id, e, deadline, replyBy)
 }
 
 // deliver sends one request's message through the Hub and answers it.
-func (r *Router) deliver(m *nats.Msg, id string, e *entry, deadline time.Time) {
+// The send ends by deadline (the owner's bound); it is answered if the
+// caller still waits (replyBy).
+func (r *Router) deliver(m *nats.Msg, id string, e *entry, deadline, replyBy time.Time) {
 	defer r.wg.Done()
 	msg, err := assistant.Decode(m.Data)
+	held := len(m.Data)
+	m.Data = nil // msg is all that is held from here
 	if err == nil {
 		ctx, cancel := context.WithDeadline(context.Background(), deadline)
 		err = r.hub.Sender(id).Send(ctx, msg)
@@ -460,9 +548,10 @@ func (r *Router) deliver(m *nats.Msg, id string, e *entry, deadline time.Time) {
 	now := time.Now()
 	r.mu.Lock()
 	r.dd.finish(e, reply, sent, now)
+	r.release(id, held)
 	r.mu.Unlock()
-	if now.Before(deadline) {
-		m.RespondMsg(reply)
+	if now.Before(replyBy) {
+		r.respond(m, reply)
 	}
 }
 
@@ -479,8 +568,31 @@ func (r *Router) answerRepeat(m *nats.Msg, e *entry, deadline time.Time) {
 	defer t.Stop()
 	select {
 	case <-e.done:
-		m.RespondMsg(&nats.Msg{Header: e.reply.Header})
+		r.respond(m, &nats.Msg{Header: e.reply.Header})
 	case <-t.C:
 	case <-r.quit:
 	}
+}
+
+// admit counts a new request for page id with a message of n bytes
+// against MaxPerPage and MaxHeldBytes, or returns why it cannot be
+// served. r.mu is held.
+func (r *Router) admit(id string, n int) (busy string) {
+	switch {
+	case r.perPage[id] >= r.opts.MaxPerPage:
+		return "natsroute: page's replica at MaxPerPage requests for it"
+	case r.held > 0 && r.held+n > r.opts.MaxHeldBytes:
+		return "natsroute: page's replica at MaxHeldBytes"
+	}
+	r.perPage[id]++
+	r.held += n
+	return ""
+}
+
+// release undoes admit once the request is answered. r.mu is held.
+func (r *Router) release(id string, n int) {
+	if r.perPage[id]--; r.perPage[id] <= 0 {
+		delete(r.perPage, id)
+	}
+	r.held -= n
 }

@@ -90,11 +90,13 @@ func silentPage(t *testing.T, rp *replica, id string) {
 	}
 }
 
-// rawRequest sends a request as another replica would, with a chosen
-// request id and deadline.
-func rawRequest(nc *nats.Conn, id, reqID string, deadline time.Time, text string, wait time.Duration) (*nats.Msg, error) {
+// rawRequest sends a request as r would (sealed), with a chosen request
+// id and deadline.
+func rawRequest(r *Router, id, reqID string, deadline time.Time, text string, wait time.Duration) (*nats.Msg, error) {
 	w, _ := assistant.Encode(assistant.NewText(text))
-	return nc.RequestMsg(newRequest(pageSubject(DefaultPrefix, id), reqID, deadline, w), wait)
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	return r.request(ctx, newRequest(pageSubject(DefaultPrefix, id), reqID, deadline, w))
 }
 
 // The same request id twice (a redelivery) is posted once; both get the
@@ -109,7 +111,7 @@ func TestRepeatedRequestPostedOnce(t *testing.T) {
 	replies := make([]*nats.Msg, 3)
 	errs := make([]error, 3)
 	for i := range replies {
-		wg.Go(func() { replies[i], errs[i] = rawRequest(a.nc, "p", "a.42", deadline, "once", 10*time.Second) })
+		wg.Go(func() { replies[i], errs[i] = rawRequest(a.r, "p", "a.42", deadline, "once", 10*time.Second) })
 	}
 	wg.Wait()
 	for i := range replies {
@@ -121,14 +123,14 @@ func TestRepeatedRequestPostedOnce(t *testing.T) {
 		}
 	}
 	// Later, after the first has finished, too.
-	if r, err := rawRequest(a.nc, "p", "a.42", deadline, "once", 10*time.Second); err != nil || r.Header.Get(hdrStatus) != statusOK {
+	if r, err := rawRequest(a.r, "p", "a.42", deadline, "once", 10*time.Second); err != nil || r.Header.Get(hdrStatus) != statusOK {
 		t.Errorf("late repeat: %v, %v", r, err)
 	}
 	if n := len(host.Posts()); n != 1 {
 		t.Errorf("host got %d posts, want 1", n)
 	}
 	// A different request id is a different message.
-	if r, err := rawRequest(a.nc, "p", "a.43", deadline, "twice", 10*time.Second); err != nil || r.Header.Get(hdrStatus) != statusOK {
+	if r, err := rawRequest(a.r, "p", "a.43", deadline, "twice", 10*time.Second); err != nil || r.Header.Get(hdrStatus) != statusOK {
 		t.Errorf("new request: %v, %v", r, err)
 	}
 	if n := len(host.Posts()); n != 2 {
@@ -144,14 +146,17 @@ func TestExpiredRequestDropped(t *testing.T) {
 	host := &wsbridgetest.Host{}
 	b.dial(t, "p", host, wsbridgetest.Options{})
 	c.waitInterest(0, "p")
-	_, err := rawRequest(a.nc, "p", "a.1", time.Now().Add(-time.Millisecond), "stale", 300*time.Millisecond)
-	if !errors.Is(err, nats.ErrTimeout) {
-		t.Errorf("expired request: %v, want no answer (nats.ErrTimeout)", err)
+	_, err := rawRequest(a.r, "p", "a.1", time.Now().Add(-time.Millisecond), "stale", 300*time.Millisecond)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("expired request: %v, want no answer (context.DeadlineExceeded)", err)
 	}
 	// Malformed requests are answered "invalid" and not delivered.
-	r, err := a.nc.RequestMsg(&nats.Msg{Subject: pageSubject(DefaultPrefix, "p"), Data: []byte(wireOf("x"))}, 5*time.Second)
+	req := nats.NewMsg(pageSubject(DefaultPrefix, "p"))
+	req.Header.Set(hdrRequest, "a.2")
+	req.Data = []byte(wireOf("x"))
+	r, err := a.r.request(ctxT(t, 5*time.Second), req)
 	if err != nil || r.Header.Get(hdrStatus) != statusInvalid {
-		t.Errorf("request without headers: %v, %v; want status invalid", r, err)
+		t.Errorf("request without a deadline: %v, %v; want status invalid", r, err)
 	}
 	if n := len(host.Posts()); n != 0 {
 		t.Errorf("host got %d posts, want 0", n)
@@ -195,7 +200,7 @@ func TestTooLarge(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer nc.Close()
-	r, err := New(nc, wsbridge.Options{}, Options{})
+	r, err := New(nc, wsbridge.Options{}, Options{Keys: [][]byte{testKey}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -208,12 +213,12 @@ func TestTooLarge(t *testing.T) {
 
 // A page that connects to B while an older connection with its id is
 // open on A takes over: A closes its connection with StatusReplaced. B's
-// clock runs an hour behind A's, which must not matter: B has heard A's
-// claim, so its own claim is later.
+// clock runs 3 s behind A's (within maxClaimSkew), which must not matter:
+// B has heard A's claim, so its own claim is later.
 func TestMoveReplacesOlderConnection(t *testing.T) {
 	_, a, b := twoReplicas(t, wsbridge.Options{}, Options{})
 	b.r.clock.mu.Lock()
-	b.r.clock.now = func() time.Time { return time.Now().Add(-time.Hour) }
+	b.r.clock.now = func() time.Time { return time.Now().Add(-3 * time.Second) }
 	b.r.clock.mu.Unlock()
 	oldHost, newHost := &wsbridgetest.Host{}, &wsbridgetest.Host{}
 	old := a.dial(t, "p", oldHost, wsbridgetest.Options{})
@@ -318,6 +323,7 @@ func TestNewRejects(t *testing.T) {
 		"spaced replica":  {Replica: "a b"},
 		"long replica":    {Replica: strings.Repeat("r", 65)},
 	} {
+		o.Keys = [][]byte{testKey}
 		if r, err := New(nc, wsbridge.Options{}, o); err == nil {
 			r.Close()
 			t.Errorf("%s: New = nil error", name)
@@ -417,7 +423,7 @@ func TestClaimMissedDuringOutage(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(nc.Close)
-	rb, err := New(nc, wsbridge.Options{InsecureSkipAuthentication: true}, Options{Replica: "b"})
+	rb, err := New(nc, wsbridge.Options{InsecureSkipAuthentication: true}, Options{Replica: "b", Keys: [][]byte{testKey}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/imworkspace/assistant"
@@ -88,7 +87,7 @@ func (s *sender) Send(ctx context.Context, m assistant.Message) error {
 		ctx, cancel = context.WithDeadline(ctx, deadline)
 		defer cancel()
 	}
-	req := newRequest(pageSubject(r.opts.Prefix, s.id), r.opts.Replica+"."+r.nonce+"."+strconv.FormatUint(r.seq.Add(1), 10), deadline, data)
+	req := newRequest(pageSubject(r.opts.Prefix, s.id), r.newRequestID(), deadline, data)
 	if max := r.nc.MaxPayload(); max > 0 && int64(len(data)+headerSize(req)) > max {
 		return fmt.Errorf("natsroute: page %q: %w (%d bytes)", s.id, ErrTooLarge, max)
 	}
@@ -96,7 +95,7 @@ func (s *sender) Send(ctx context.Context, m assistant.Message) error {
 		if st := r.nc.Status(); st != nats.CONNECTED {
 			return fmt.Errorf("natsroute: page %q: %w (connection %v)", s.id, ErrUnavailable, st)
 		}
-		reply, err := r.nc.RequestMsgWithContext(ctx, req)
+		reply, err := r.request(ctx, req)
 		var retry bool
 		switch {
 		case err == nil:

@@ -158,7 +158,7 @@ func replyError(id string, m *nats.Msg) (err error, retry bool) {
 	case statusAckTimeout:
 		return wrap(wsbridge.ErrAckTimeout), false
 	case statusTooManyPending, statusBusy:
-		return wrap(wsbridge.ErrTooManyPending), false
+		return assistant.WithDelivery(wrap(wsbridge.ErrTooManyPending), assistant.NotDelivered), false
 	case statusTimeout:
 		return wrap(ErrTimeout), false
 	case statusRefused:

@@ -63,7 +63,13 @@ type Options struct {
 	NoOrigin bool
 	// HostHeader overrides the Host header; "" uses the URL's.
 	HostHeader string
-	// Header holds further request headers (Sec-WebSocket-Protocol, say).
+	// Token, if not "", is offered as bridge.js offers data-token: in the
+	// Sec-WebSocket-Protocol header, as "wsbridge.token." followed by the
+	// token, after the "wsbridge" protocol the Hub selects
+	// (wsbridge.TokenProtocolPrefix and wsbridge.Subprotocol).
+	Token string
+	// Header holds further request headers. A Sec-WebSocket-Protocol
+	// header here is replaced when Token is set.
 	Header http.Header
 	// Interval is the least time between two posts, counted from when the
 	// Host saw the previous one; 0 posts at once.
@@ -139,7 +145,11 @@ func Dial(ctx context.Context, u string, host *Host, o Options) (*Page, *http.Re
 		}
 		h.Set("Origin", scheme+pu.Host)
 	}
-	ws, resp, err := websocket.Dial(ctx, u, &websocket.DialOptions{HTTPHeader: h, HTTPClient: o.Client, Host: o.HostHeader})
+	dopts := &websocket.DialOptions{HTTPHeader: h, HTTPClient: o.Client, Host: o.HostHeader}
+	if o.Token != "" {
+		dopts.Subprotocols = []string{"wsbridge", "wsbridge.token." + o.Token}
+	}
+	ws, resp, err := websocket.Dial(ctx, u, dopts)
 	if err != nil {
 		return nil, resp, err
 	}
