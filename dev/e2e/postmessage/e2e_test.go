@@ -266,10 +266,25 @@ func TestBrowser(t *testing.T) {
 
 		t.Run("wrong target origin delivers nothing", func(t *testing.T) {
 			// The component posts to its own origin, which is not the
-			// host's: Send succeeds, and the browser drops every message.
+			// host's. Before issue 21, Send succeeds and the browser drops
+			// every message. With the check, both engines name the
+			// parent's origin (Firefox ESR 153 has location.ancestorOrigins
+			// too), so every Send fails with ErrWrongParent, Rejected, naming
+			// the parent, and posts nothing.
 			got, done := run(t, compOrigin, 3)
-			if len(done.Errors) != 0 {
-				t.Errorf("Send errors: %v", done.Errors)
+			if !wrongParentCheck {
+				if len(done.Errors) != 0 {
+					t.Errorf("Send errors: %v", done.Errors)
+				}
+			} else {
+				if len(done.Details) != 3 {
+					t.Errorf("Send errors: %v, want 3", done.Errors)
+				}
+				for _, d := range done.Details {
+					if !d.WrongParent || d.Delivery != assistant.Rejected.String() || !strings.Contains(d.Error, hostOrigin) {
+						t.Errorf("Send %d = %q (%s, wrong parent: %v), want ErrWrongParent naming %s, Rejected", d.I, d.Error, d.Delivery, d.WrongParent, hostOrigin)
+					}
+				}
 			}
 			if len(done.Sent) != 3 {
 				t.Fatalf("component sent %d messages, want 3", len(done.Sent))

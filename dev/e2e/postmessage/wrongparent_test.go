@@ -20,6 +20,10 @@ import (
 	"github.com/imworkspace/assistant/dev/internal/e2etest"
 )
 
+// wrongParentCheck says whether postmessage checks the parent's origin
+// before each post (issue 21).
+const wrongParentCheck = true
+
 // A component whose target is the workspace (the host origin), framed by
 // a foreign origin that is itself framed by the workspace: the component's
 // parent is the foreign page. Where the browser exposes the parent's origin
