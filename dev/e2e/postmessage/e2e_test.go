@@ -254,7 +254,7 @@ func (s *servers) run(t *testing.T, tab *browser.Tab, page string, n int, wantAl
 // TestBrowser frames testdata/component in a host page of another origin
 // in each browser and checks what the host receives, and when.
 func TestBrowser(t *testing.T) {
-	srv := serve(t, "./testdata/component", componentPage)
+	srv := serve(t, "./testdata/component", componentPage, componentTags...)
 	hostOrigin, compOrigin := srv.hostOrigin, srv.compOrigin
 	browser.Each(t, func(t *testing.T, e browser.Engine) {
 		tab := browser.New(t, e, 3*time.Minute)
@@ -373,7 +373,7 @@ func checkPacing(t *testing.T, e browser.Engine, got []received, done componentR
 // problem, so the test checks that the frame is its own (in Chromium, an
 // iframe target).
 func TestBrowserBusyHost(t *testing.T) {
-	srv := serve(t, "./testdata/component", componentPage)
+	srv := serve(t, "./testdata/component", componentPage, componentTags...)
 	browser.Each(t, func(t *testing.T, e browser.Engine) {
 		tab := browser.New(t, e, 3*time.Minute)
 		const n = 20
@@ -399,7 +399,7 @@ func TestBrowserBusyHost(t *testing.T) {
 // Run also in Firefox without location.ancestorOrigins, where this header
 // is the only protection.
 func TestBrowserCSPFrameAncestors(t *testing.T) {
-	srv := serve(t, "./testdata/component", componentPage)
+	srv := serve(t, "./testdata/component", componentPage, componentTags...)
 	for _, e := range append(browser.Engines(), browser.FirefoxNoAncestorOrigins) {
 		t.Run(e.Name, func(t *testing.T) {
 			tab := browser.New(t, e, time.Minute)

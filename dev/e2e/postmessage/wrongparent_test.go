@@ -24,6 +24,10 @@ import (
 // before each post (issue 21).
 const wrongParentCheck = true
 
+// componentTags are the build tags of testdata/component: with
+// wrongparent it reports which Send errors match ErrWrongParent.
+var componentTags = []string{"wrongparent"}
+
 // A component whose target is the workspace (the host origin), framed by
 // a foreign origin that is itself framed by the workspace: the component's
 // parent is the foreign page. Where the browser exposes the parent's origin
@@ -35,7 +39,7 @@ const wrongParentCheck = true
 // the defence there, TestBrowserCSPFrameAncestors). The same component
 // framed directly by the workspace delivers.
 func TestBrowserWrongParent(t *testing.T) {
-	srv := serve(t, "./testdata/component", componentPage, "wrongparent")
+	srv := serve(t, "./testdata/component", componentPage, componentTags...)
 	for _, e := range append(browser.Engines(), browser.FirefoxNoAncestorOrigins) {
 		t.Run(e.Name, func(t *testing.T) {
 			tab := browser.New(t, e, 2*time.Minute)
