@@ -1,9 +1,5 @@
-//go:build wrongparent
-
 // Issue 21's tests: postmessage checks location.ancestorOrigins[0] against
-// its target before each post. They need postmessage.ErrWrongParent and
-// *postmessage.WrongParentError (the delivery branch); run them with
-// go test -tags wrongparent, which also builds the component with the tag.
+// its target before each post.
 
 package postmessage_test
 
@@ -20,14 +16,6 @@ import (
 	"github.com/imworkspace/assistant/dev/internal/e2etest"
 )
 
-// wrongParentCheck says whether postmessage checks the parent's origin
-// before each post (issue 21).
-const wrongParentCheck = true
-
-// componentTags are the build tags of testdata/component: with
-// wrongparent it reports which Send errors match ErrWrongParent.
-var componentTags = []string{"wrongparent"}
-
 // A component whose target is the workspace (the host origin), framed by
 // a foreign origin that is itself framed by the workspace: the component's
 // parent is the foreign page. Where the browser exposes the parent's origin
@@ -39,7 +27,7 @@ var componentTags = []string{"wrongparent"}
 // the defence there, TestBrowserCSPFrameAncestors). The same component
 // framed directly by the workspace delivers.
 func TestBrowserWrongParent(t *testing.T) {
-	srv := serve(t, "./testdata/component", componentPage, componentTags...)
+	srv := serve(t, "./testdata/component", componentPage)
 	for _, e := range append(browser.Engines(), browser.FirefoxNoAncestorOrigins) {
 		t.Run(e.Name, func(t *testing.T) {
 			tab := browser.New(t, e, 2*time.Minute)
