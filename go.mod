@@ -4,12 +4,8 @@ go 1.26.0
 
 require (
 	github.com/Masterminds/semver/v3 v3.5.0
-	github.com/chromedp/chromedp v0.23.0
 	github.com/coder/websocket v1.8.15
 	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875
 	github.com/google/go-cmp v0.7.0
-	golang.org/x/image v0.48.0
 	golang.org/x/time v0.16.0
 )
-
-require github.com/chromedp/cdproto v0.159.0 // indirect

@@ -16,11 +16,11 @@ var ErrUnknownOrigin = errors.New("postmessage: parent origin unknown")
 // the browser exposes it, so a component can pin its Sender to the page it
 // was embedded from:
 //
-//   - location.ancestorOrigins[0] (Chromium and Safari): the parent's
+//   - location.ancestorOrigins[0] (Chromium, Safari, Firefox ESR 153): the parent's
 //     current origin, as the browser knows it. A parent that frames the
 //     component with referrerpolicy="no-referrer", or a sandboxed parent,
 //     shows as "null", which is an error here.
-//   - otherwise the origin of document.referrer (Firefox): the page that
+//   - otherwise the origin of document.referrer (older Firefox): the page that
 //     navigated this frame. It is empty when the host's Referrer-Policy is
 //     "no-referrer" (an error here), and it is this page's own origin after
 //     the component navigated itself, so load the component directly from

@@ -152,10 +152,10 @@ func (s *Sender) TargetOrigin() string { return s.origin }
 // a [*WrongParentError]. The check runs on every Send, since what the
 // target window shows can change. So a nil Send means:
 //
-//   - Chromium, Safari, target window.parent or window.top: the message
-//     was handed to the browser for a window showing the target origin,
-//     which the browser delivers to it once.
-//   - Firefox (no location.ancestorOrigins), or another target (an
+//   - Chromium, Safari, Firefox ESR 153; target window.parent or
+//     window.top: the message was handed to the browser for a window
+//     showing the target origin, which the browser delivers to it once.
+//   - older Firefox (no location.ancestorOrigins), or another target (an
 //     opener): the message left the page, and the browser drops it if the
 //     target window shows another origin; nothing here can tell. Serve the
 //     component with Content-Security-Policy: frame-ancestors <host
@@ -200,7 +200,8 @@ func (s *Sender) Send(ctx context.Context, m assistant.Message) error {
 // targetOrigin returns the origin of the target window as the browser
 // reports it, and whether it does: location.ancestorOrigins, read afresh,
 // lists the origins of the frames that contain this page, parent first and
-// top last. Firefox does not have it, and it says nothing of an opener.
+// top last. Firefox ESR 153 has it, older Firefox releases do not, and it
+// says nothing of an opener.
 func (s *Sender) targetOrigin() (string, bool) {
 	g := js.Global()
 	ao := prop(prop(g, "location"), "ancestorOrigins")

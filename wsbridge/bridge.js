@@ -186,10 +186,11 @@
   }
 
   // parentOK reports whether a post to target reaches window.parent.
-  // Browsers that expose location.ancestorOrigins (Chromium, Safari) name
-  // the parent's origin; where it is missing (Firefox) the bridge cannot
-  // tell, and postMessage silently drops a message for another origin:
-  // serve the component page with CSP frame-ancestors <target>.
+  // Browsers that expose location.ancestorOrigins (Chromium, Safari,
+  // Firefox ESR 153) name the parent's origin; where it is missing (older
+  // Firefox) the bridge cannot tell, and postMessage silently drops a
+  // message for another origin: serve the component page with CSP
+  // frame-ancestors <target>.
   function parentOK() {
     if (target === "*") return true;
     var ao = location.ancestorOrigins;

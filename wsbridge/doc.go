@@ -110,17 +110,20 @@
 // acks a repeated id without posting it again), and drops the messages it
 // has not posted yet when its socket closes. Before posting, it checks
 // that its parent is the target origin, in every browser that exposes the
-// parent's origin (location.ancestorOrigins: Chromium, Safari); a page
-// framed by another origin, where the browser would silently drop the
-// message, refuses it instead. So a message reaches the host at most once,
-// and a nil Send reached the target origin's host exactly once, in every
-// browser that exposes the parent's origin.
+// parent's origin (location.ancestorOrigins: Chromium, Safari, and Firefox
+// as of ESR 153; tested in Chromium 156 and Firefox ESR 153); a page framed
+// by another origin, where the browser would silently drop the message,
+// refuses it instead. So a message reaches the host at most once, and a nil
+// Send reached the target origin's host exactly once, in every browser that
+// exposes the parent's origin.
 //
-// In browsers that do not (Firefox), the bridge cannot tell who frames it:
-// a page framed by another origin acknowledges messages the browser
-// dropped, and their Sends return nil. Serve the component page with
-// Content-Security-Policy: frame-ancestors <workspace origin>, so that no
-// other origin can frame it at all.
+// In browsers that do not (Firefox releases without ancestorOrigins), the
+// bridge cannot tell who frames it: a page framed by another origin
+// acknowledges messages the browser dropped, and their Sends return nil.
+// Serve the component page with Content-Security-Policy: frame-ancestors
+// <workspace origin>, so that no other origin can frame it at all: Chromium
+// and Firefox then do not load the page for a foreign framer, so it never
+// connects and no Send to it returns nil.
 //
 // The bridge refuses, by id and at once, every message it will not post:
 // longer than MaxMessageSize bytes, not a sendMsg message of one of the

@@ -16,7 +16,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/google/go-cmp/cmp"
-	"github.com/imworkspace/assistant/internal/browsertest"
+	"github.com/imworkspace/assistant/cmd/assistant/internal/browsertest"
 )
 
 var screenshotCopy = flag.String("screenshot", "", "also write the simulator screenshot of the default-component browser test to `FILE` (make docs: -screenshot ../../docs/simulator.png)")

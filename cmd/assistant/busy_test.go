@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-	"github.com/imworkspace/assistant/internal/browsertest"
+	"github.com/imworkspace/assistant/cmd/assistant/internal/browsertest"
 )
 
 // TestSimBrowserBusyHost checks the "Busy host" control: picking long tasks

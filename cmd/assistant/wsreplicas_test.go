@@ -15,7 +15,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/coder/websocket"
 	"github.com/google/go-cmp/cmp"
-	"github.com/imworkspace/assistant/internal/browsertest"
+	"github.com/imworkspace/assistant/cmd/assistant/internal/browsertest"
 	"github.com/imworkspace/assistant/wsbridge"
 )
 

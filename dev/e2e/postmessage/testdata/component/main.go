@@ -18,8 +18,8 @@ import (
 	"time"
 
 	"github.com/imworkspace/assistant"
+	"github.com/imworkspace/assistant/dev/internal/e2etest"
 	"github.com/imworkspace/assistant/postmessage"
-	"github.com/imworkspace/assistant/postmessage/internal/e2etest"
 )
 
 func main() {
@@ -66,15 +66,20 @@ func main() {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(n)*2*time.Second+time.Minute)
 	defer cancel()
 	perf := g.Get("performance")
-	var errs, sent []any
+	var errs, sent, details []any
 	for i := range n {
 		err := s.Send(ctx, e2etest.Message(i))
 		sent = append(sent, perf.Get("timeOrigin").Float()+perf.Call("now").Float())
 		if err != nil {
 			errs = append(errs, strconv.Itoa(i)+": "+err.Error())
+			details = append(details, map[string]any{
+				"i": i, "error": err.Error(),
+				"delivery":    assistant.DeliveryOf(err).String(),
+				"wrongParent": isWrongParent(err),
+			})
 		}
 	}
-	report(map[string]any{"event": "done", "errors": errs, "sent": sent})
+	report(map[string]any{"event": "done", "errors": errs, "sent": sent, "details": details})
 }
 
 // report POSTs v as JSON to /report on the component's own server.

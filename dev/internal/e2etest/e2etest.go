@@ -1,5 +1,5 @@
 // Package e2etest holds what the end-to-end test and the component page it
-// builds (testdata/component) must agree on.
+// builds (dev/e2e/postmessage/testdata/component) must agree on.
 package e2etest
 
 import (

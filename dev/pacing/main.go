@@ -19,9 +19,9 @@
 //
 // It takes long (about 1 s per message): run it outside CI.
 //
-//	go run ./scripts/pacing                  # sweep, then render the docs
-//	go run ./scripts/pacing -confirm 250     # add real runs at L = 200 ms
-//	go run ./scripts/pacing -render          # only re-render from docs/pacing.json
+//	go run ./dev/pacing                  # sweep, then render the docs
+//	go run ./dev/pacing -confirm 250     # add real runs at L = 200 ms
+//	go run ./dev/pacing -render          # only re-render from docs/pacing.json
 package main
 
 import (
@@ -44,7 +44,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/imworkspace/assistant"
-	"github.com/imworkspace/assistant/internal/browsertest"
+	"github.com/imworkspace/assistant/dev/internal/browser"
 	"github.com/imworkspace/assistant/wsbridge"
 )
 
@@ -124,7 +124,7 @@ func main() {
 }
 
 func measure(data *Data, out string, transports []string, sweep []int, n, n200, confirm, nconfirm int) error {
-	path := browsertest.ExecPath()
+	path := browser.Chromium.ExecPath()
 	if path == "" {
 		return errors.New("no chromium found (apt-get install -y chromium, or set CHROMIUM)")
 	}
@@ -133,7 +133,7 @@ func measure(data *Data, out string, transports []string, sweep []int, n, n200, 
 		return err
 	}
 	defer os.RemoveAll(udd)
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), browsertest.AllocatorOptions(path, udd)...)
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), browser.ChromiumFlags(path, udd)...)
 	defer cancelAlloc()
 	ctx, cancel := chromedp.NewContext(actx)
 	defer cancel()
@@ -272,8 +272,8 @@ func newLab() (*lab, error) {
 		return nil, err
 	}
 	l := &lab{dir: dir, reports: make(chan report, 8)}
-	log.Print("building postmessage/testdata/component for js/wasm")
-	cmd := exec.Command("go", "build", "-o", filepath.Join(dir, "main.wasm"), "./postmessage/testdata/component")
+	log.Print("building dev/e2e/postmessage/testdata/component for js/wasm")
+	cmd := exec.Command("go", "build", "-o", filepath.Join(dir, "main.wasm"), "./dev/e2e/postmessage/testdata/component")
 	cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("building the WASM component (run from the module root): %v\n%s", err, out)

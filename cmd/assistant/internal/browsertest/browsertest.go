@@ -1,6 +1,9 @@
 //go:build !js
 
-// Package browsertest starts a headless Chromium for end-to-end tests.
+// Package browsertest starts a headless Chromium for cmd/assistant's
+// end-to-end tests. It is on its way out: every other browser test runs in
+// Chromium and Firefox with the dev module's dev/internal/browser, and these
+// move there too (then this package goes).
 //
 // Browser tests skip when no browser is found, except under CI=true, where
 // a missing browser fails the test: CI installs Debian's chromium
