@@ -47,7 +47,9 @@ func (d Delivery) String() string {
 // DeliveryOf classifies the error a [Sender]'s Send returned. nil is
 // [Delivered]. Otherwise the outermost error in err's tree with a method
 // Delivery() Delivery (found with errors.As) decides; an error without
-// one is [MaybeDelivered], since nothing says the message did not go.
+// one is [MaybeDelivered], since nothing says the message did not go. So
+// is an error whose method says Delivered, or a value not declared here:
+// only nil is Delivered, and only a known class can promise more.
 //
 // Every error this module's Senders return carries its class, and keeps
 // matching its sentinels and ctx.Err() with errors.Is. A transport marks
@@ -59,12 +61,15 @@ func DeliveryOf(err error) Delivery {
 	}
 	var c interface{ Delivery() Delivery }
 	if errors.As(err, &c) {
-		return c.Delivery()
+		if d := c.Delivery(); d == NotDelivered || d == Rejected {
+			return d
+		}
 	}
 	return MaybeDelivered
 }
 
-// WithDelivery returns err marked with d: [DeliveryOf] reports d, and
+// WithDelivery returns err marked with d: [DeliveryOf] reports d (but
+// MaybeDelivered for Delivered, which only nil is), and
 // errors.Is and errors.As see err as before (the result unwraps to it), with
 // the same text. It returns nil for a nil err: a nil error always means
 // Delivered.

@@ -31,6 +31,9 @@ func TestDeliveryOf(t *testing.T) {
 		{"inner method", fmt.Errorf("y: %w", classified{assistant.Rejected}), assistant.Rejected},
 		{"joined: first", errors.Join(classified{assistant.NotDelivered}, classified{assistant.Rejected}), assistant.NotDelivered},
 		{"validation", assistant.NewText("").Validate(), assistant.Rejected},
+		{"error says delivered", classified{assistant.Delivered}, assistant.MaybeDelivered},
+		{"marked delivered", assistant.WithDelivery(io.EOF, assistant.Delivered), assistant.MaybeDelivered},
+		{"unknown class", classified{assistant.Delivery(7)}, assistant.MaybeDelivered},
 	} {
 		if got := assistant.DeliveryOf(tc.err); got != tc.want {
 			t.Errorf("%s: DeliveryOf(%v) = %v, want %v", tc.name, tc.err, got, tc.want)

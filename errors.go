@@ -29,8 +29,8 @@ var (
 	ErrNotAllowed = errors.New("assistant: message type not allowed on channel")
 
 	// errNilSender is returned by decorators built around a nil Sender,
-	// rather than panicking on first use.
-	errNilSender = errors.New("assistant: decorator wraps a nil Sender")
+	// rather than panicking on first use. Rejected: a configuration error.
+	errNilSender = WithDelivery(errors.New("assistant: decorator wraps a nil Sender"), Rejected)
 )
 
 // ValidationError names the message type, the field (by its wire name,

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/Masterminds/semver/v3"
 	"github.com/google/go-cmp/cmp"
@@ -252,4 +253,51 @@ func Example_mockSender() {
 	// Output:
 	// diff: ""
 	// {"method":"sendMsg","type":"text","content":"Your order 7 has shipped"}
+}
+
+// sendRetrying sends m, and sends it again after a pause for as long as
+// the error says the message certainly did not reach the host. It never
+// resends after an error that says it may have (MaybeDelivered): that
+// could show the message twice.
+func sendRetrying(ctx context.Context, s assistant.Sender, m assistant.Message) error {
+	pause := 10 * time.Millisecond
+	for {
+		err := s.Send(ctx, m)
+		if assistant.DeliveryOf(err) != assistant.NotDelivered {
+			return err // nil (Delivered), Rejected, or MaybeDelivered
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(pause):
+		}
+		pause = min(2*pause, time.Second)
+	}
+}
+
+// A retry loop: resend on NotDelivered (here a transport whose page is not
+// connected for the first two tries), stop on anything else.
+func ExampleDeliveryOf() {
+	transport := &assistanttest.Recorder{}
+	notConnected := assistant.WithDelivery(errors.New("page not connected"), assistant.NotDelivered)
+	transport.FailNext(2, notConnected)
+	// In a component: ForChannel(RateLimited(transport), ch). A message
+	// that failed keeps its slot, so a retry waits for the next one.
+	s := assistant.ForChannel(transport, assistant.Web())
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err := sendRetrying(ctx, s, assistant.NewText("Your order has shipped"))
+	fmt.Println(err, assistant.DeliveryOf(err), len(transport.Records()))
+
+	err = sendRetrying(ctx, s, assistant.NewText("")) // invalid: never retried
+	fmt.Println(assistant.DeliveryOf(err), errors.Is(err, assistant.ErrInvalid))
+
+	transport.FailNext(1, errors.New("connection reset while waiting for the ack"))
+	err = sendRetrying(ctx, s, assistant.NewText("Anything else?"))
+	fmt.Println(assistant.DeliveryOf(err)) // may have arrived: your call
+	// Output:
+	// <nil> delivered 1
+	// rejected true
+	// maybe_delivered
 }

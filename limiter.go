@@ -47,6 +47,9 @@ func (e *RateLimitedError) Error() string {
 // Is reports whether target is ErrRateLimited.
 func (e *RateLimitedError) Is(target error) bool { return target == ErrRateLimited }
 
+// Delivery is [NotDelivered]: nothing was sent; send again after Delay.
+func (e *RateLimitedError) Delivery() Delivery { return NotDelivered }
+
 // LimitOption configures [RateLimited].
 type LimitOption func(*limitConfig)
 
@@ -95,12 +98,18 @@ func NonBlocking() LimitOption {
 //     keeps a slow send (a cold WASM page can take 250 ms to post its first
 //     message) from crowding the next one at the host; and a late timer
 //     delays the next message instead of crowding it.
-//   - An invalid message returns its validation error at once; a done ctx
-//     returns ctx.Err() (or, when its deadline falls before the next slot, at
-//     once, an error wrapping context.DeadlineExceeded). Neither sends
-//     anything nor uses a slot.
-//   - An error from s is returned wrapped; its slot stays used, since the
-//     message may have arrived.
+//   - An invalid message returns its validation error at once ([Rejected]);
+//     a done ctx returns an error wrapping ctx.Err() (or, when its deadline
+//     falls before the next slot, at once, an error wrapping
+//     context.DeadlineExceeded), and so does a ctx that ends while the
+//     caller waits for its turn or its slot: all [NotDelivered]. None of
+//     them sends anything or uses a slot.
+//   - An error from s is returned wrapped, keeping the class s gave it
+//     ([DeliveryOf] reads through the wrapping); its slot stays used, since
+//     the message may have arrived.
+//   - A RateLimited Sender around a nil s, or with a rate of 0 or less,
+//     returns an error for every Send, [Rejected]: a configuration error
+//     that sending again does not cure.
 func RateLimited(s Sender, opts ...LimitOption) Sender {
 	c := limitConfig{limit: rate.Every(DefaultInterval), margin: DefaultMargin}
 	for _, o := range opts {
@@ -139,7 +148,7 @@ func (l *limited) Send(ctx context.Context, m Message) error {
 		return errNilSender
 	}
 	if l.lim.Limit() <= 0 {
-		return fmt.Errorf("assistant: RateLimited with rate %v never sends", l.lim.Limit())
+		return WithDelivery(fmt.Errorf("assistant: RateLimited with rate %v never sends", l.lim.Limit()), Rejected)
 	}
 	m, err := concrete(m)
 	if err != nil {
@@ -149,13 +158,13 @@ func (l *limited) Send(ctx context.Context, m Message) error {
 		return err
 	}
 	if err := ctx.Err(); err != nil {
-		return err
+		return notSent(err)
 	}
 	if l.nonBlocking {
 		return l.sendNow(ctx, m)
 	}
 	if err := l.acquire(ctx); err != nil {
-		return err
+		return notSent(err)
 	}
 	defer l.release()
 	for {
@@ -165,18 +174,22 @@ func (l *limited) Send(ctx context.Context, m Message) error {
 		}
 		d := l.delay(now)
 		if dl, ok := ctx.Deadline(); ok && dl.Before(now.Add(d)) {
-			return fmt.Errorf("assistant: next slot in %v is past the deadline: %w", d, context.DeadlineExceeded)
+			return notSent(fmt.Errorf("assistant: next slot in %v is past the deadline: %w", d, context.DeadlineExceeded))
 		}
 		t := time.NewTimer(d)
 		select {
 		case <-t.C:
 		case <-ctx.Done():
 			t.Stop()
-			return ctx.Err()
+			return notSent(ctx.Err())
 		}
 	}
 	return l.send(ctx, m)
 }
+
+// notSent marks err, about a message that was never passed on, as
+// NotDelivered.
+func notSent(err error) error { return WithDelivery(err, NotDelivered) }
 
 // send passes m on, then takes the slot at the time the send returned, so
 // the next slot counts from there. A failed send keeps its slot used: the

@@ -503,3 +503,89 @@ func BenchmarkRateLimitedCancelQueued(b *testing.B) {
 	_, cancel, _ := queueCancelled(b, b.N)
 	b.ReportMetric(float64(cancel.Nanoseconds())/float64(b.N), "cancel-ns/op")
 }
+
+// checkClass fails unless err matches want with errors.Is and DeliveryOf
+// gives class.
+func checkClass(t *testing.T, what string, err, want error, class assistant.Delivery) {
+	t.Helper()
+	if !errors.Is(err, want) {
+		t.Errorf("%s: %v, want an error matching %v", what, err, want)
+	}
+	if got := assistant.DeliveryOf(err); got != class {
+		t.Errorf("%s: DeliveryOf(%v) = %v, want %v", what, err, got, class)
+	}
+}
+
+// Every error RateLimited returns says whether the message was sent.
+func TestRateLimitedDelivery(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		rec := &assistanttest.Recorder{}
+		s := assistant.RateLimited(rec)
+		bg := context.Background()
+		done, cancel := context.WithCancel(bg)
+		cancel()
+
+		checkClass(t, "invalid", s.Send(bg, assistant.Text{}), assistant.ErrInvalid, assistant.Rejected)
+		checkClass(t, "invalid, done ctx", s.Send(done, assistant.Text{}), assistant.ErrInvalid, assistant.Rejected)
+		checkClass(t, "done ctx", s.Send(done, assistant.NewText("x")), context.Canceled, assistant.NotDelivered)
+
+		if err := s.Send(bg, assistant.NewText("first")); err != nil {
+			t.Fatal(err)
+		}
+		// The slot is 1.25 s away: a deadline before it fails at once.
+		short, cancelShort := context.WithTimeout(bg, 500*time.Millisecond)
+		checkClass(t, "slot past the deadline", s.Send(short, assistant.NewText("x")), context.DeadlineExceeded, assistant.NotDelivered)
+		cancelShort()
+
+		// One caller waits for the slot (it holds the turn), another for
+		// the turn; both give up.
+		slotCtx, cancelSlot := context.WithCancel(bg)
+		turnCtx, cancelTurn := context.WithCancel(bg)
+		slotErr, turnErr := make(chan error, 1), make(chan error, 1)
+		go func() { slotErr <- s.Send(slotCtx, assistant.NewText("slot")) }()
+		synctest.Wait()
+		go func() { turnErr <- s.Send(turnCtx, assistant.NewText("turn")) }()
+		synctest.Wait()
+		cancelTurn()
+		checkClass(t, "cancelled waiting for the turn", <-turnErr, context.Canceled, assistant.NotDelivered)
+		cancelSlot()
+		checkClass(t, "cancelled waiting for the slot", <-slotErr, context.Canceled, assistant.NotDelivered)
+
+		nb := assistant.RateLimited(rec, assistant.NonBlocking())
+		nb.Send(bg, assistant.NewText("a"))
+		checkClass(t, "NonBlocking", nb.Send(bg, assistant.NewText("b")), assistant.ErrRateLimited, assistant.NotDelivered)
+
+		if got := len(rec.Records()); got != 2 {
+			t.Errorf("%d records, want 2 (first, a)", got)
+		}
+	})
+}
+
+// RateLimited wraps a transport's error without hiding its class.
+func TestRateLimitedKeepsTransportClass(t *testing.T) {
+	cause := errors.New("transport")
+	for _, class := range []assistant.Delivery{assistant.MaybeDelivered, assistant.NotDelivered, assistant.Rejected} {
+		want := cause
+		if class != assistant.MaybeDelivered {
+			want = assistant.WithDelivery(cause, class)
+		}
+		s := assistant.RateLimited(assistant.SenderFunc(func(context.Context, assistant.Message) error { return want }),
+			assistant.WithLimit(rate.Inf))
+		checkClass(t, "transport "+class.String(), s.Send(context.Background(), assistant.NewText("x")), cause, class)
+	}
+}
+
+func TestDegenerateConfigRejected(t *testing.T) {
+	ctx := context.Background()
+	msg := assistant.NewText("x")
+	for name, s := range map[string]assistant.Sender{
+		"RateLimited(nil)":      assistant.RateLimited(nil),
+		"ForChannel(nil)":       assistant.ForChannel(nil, assistant.Web()),
+		"WithLimit(0)":          assistant.RateLimited(&assistanttest.Recorder{}, assistant.WithLimit(0)),
+		"Rules.ForChannel(nil)": assistant.DefaultRules().ForChannel(nil, assistant.Web()),
+	} {
+		if err := s.Send(ctx, msg); err == nil || assistant.DeliveryOf(err) != assistant.Rejected {
+			t.Errorf("%s: Send = %v (%v), want an error, Rejected", name, err, assistant.DeliveryOf(err))
+		}
+	}
+}

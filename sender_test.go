@@ -73,3 +73,17 @@ func TestRulesForChannelCopies(t *testing.T) {
 		t.Errorf("delivered %d, want 1", n)
 	}
 }
+
+// ForChannel's refusals are Rejected; what the Sender it wraps returns
+// passes through with its class.
+func TestForChannelDelivery(t *testing.T) {
+	ctx := context.Background()
+	cause := errors.New("gone")
+	next := assistant.SenderFunc(func(context.Context, assistant.Message) error {
+		return assistant.WithDelivery(cause, assistant.NotDelivered)
+	})
+	s := assistant.ForChannel(next, assistant.MiniProgram())
+	checkClass(t, "not allowed", s.Send(ctx, assistant.NewProduct("n", "", "https://img/x.jpg")), assistant.ErrNotAllowed, assistant.Rejected)
+	checkClass(t, "nil message", s.Send(ctx, nil), assistant.ErrInvalid, assistant.Rejected)
+	checkClass(t, "from next", s.Send(ctx, assistant.NewText("x")), cause, assistant.NotDelivered)
+}

@@ -134,3 +134,67 @@ func TestHostRefusesTooLarge(t *testing.T) {
 		}
 	})
 }
+
+// FailNext(n, nil) cannot make Send return a nil that delivered nothing:
+// the n sends fail, saying why, and record nothing.
+func TestRecorderFailNextNil(t *testing.T) {
+	rec := &assistanttest.Recorder{}
+	ctx := context.Background()
+	rec.FailNext(2, nil)
+	for i := range 2 {
+		err := rec.Send(ctx, assistant.NewText("x"))
+		if err == nil || !strings.Contains(err.Error(), "FailNext") {
+			t.Fatalf("Send %d after FailNext(2, nil) = %v, want an error naming FailNext", i, err)
+		}
+		if d := assistant.DeliveryOf(err); d != assistant.NotDelivered {
+			t.Errorf("Send %d: DeliveryOf = %v, want NotDelivered", i, d)
+		}
+	}
+	if n := len(rec.Records()); n != 0 {
+		t.Errorf("%d records after the failures, want 0", n)
+	}
+	if err := rec.Send(ctx, assistant.NewText("y")); err != nil {
+		t.Errorf("third Send = %v, want nil", err)
+	}
+}
+
+// Recorder and Host look at the message before ctx, as RateLimited does,
+// and classify what they return.
+func TestDoublesValidateFirst(t *testing.T) {
+	done, cancel := context.WithCancel(context.Background())
+	cancel()
+	host := &assistanttest.Host{Channel: assistant.Web(), Interval: time.Nanosecond}
+	for name, s := range map[string]assistant.Sender{"Recorder": &assistanttest.Recorder{}, "Host": host} {
+		err := s.Send(done, assistant.Text{})
+		if !errors.Is(err, assistant.ErrInvalid) || assistant.DeliveryOf(err) != assistant.Rejected {
+			t.Errorf("%s: invalid message, done ctx: %v (%v), want ErrInvalid, Rejected", name, err, assistant.DeliveryOf(err))
+		}
+		err = s.Send(done, assistant.NewText("x"))
+		if !errors.Is(err, context.Canceled) || assistant.DeliveryOf(err) != assistant.NotDelivered {
+			t.Errorf("%s: done ctx: %v (%v), want context.Canceled, NotDelivered", name, err, assistant.DeliveryOf(err))
+		}
+	}
+}
+
+func TestHostClassifies(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := assistanttest.NewHost(assistant.MiniProgram())
+		ctx := context.Background()
+		if err := h.Send(ctx, assistant.NewText("a")); err != nil {
+			t.Fatal(err)
+		}
+		if err := h.Send(ctx, assistant.NewText("b")); !errors.Is(err, assistanttest.ErrTooFast) || assistant.DeliveryOf(err) != assistant.NotDelivered {
+			t.Errorf("too fast: %v (%v), want ErrTooFast, NotDelivered", err, assistant.DeliveryOf(err))
+		}
+		time.Sleep(time.Second)
+		err := h.Send(ctx, assistant.NewProduct("p", "", "https://img.example.com/p.png"))
+		if !errors.Is(err, assistant.ErrNotAllowed) || assistant.DeliveryOf(err) != assistant.Rejected {
+			t.Errorf("not allowed: %v (%v), want ErrNotAllowed, Rejected", err, assistant.DeliveryOf(err))
+		}
+		time.Sleep(time.Second)
+		err = h.Receive([]byte(`{"method":"sendMsg"`))
+		if !errors.Is(err, assistant.ErrInvalid) || assistant.DeliveryOf(err) != assistant.Rejected {
+			t.Errorf("malformed: %v (%v), want ErrInvalid, Rejected", err, assistant.DeliveryOf(err))
+		}
+	})
+}

@@ -52,7 +52,10 @@ func Messages() []assistant.Message {
 // TestSender checks that a Sender keeps the contract of assistant.Sender:
 // exact wire bytes in order, nothing delivered for invalid messages or a
 // done context, whole messages under concurrent use, and transport errors
-// returned. newTransport is called once per subtest and must return a fresh
+// returned. It checks the errors' classes where it can make the case: an
+// invalid message is assistant.Rejected (also with a done context: the
+// message is validated first), and a context done before Send is
+// assistant.NotDelivered. newTransport is called once per subtest and must return a fresh
 // transport; the suite sends a few dozen messages, so give it a Sender
 // without pacing (or with a fast one).
 func TestSender(t *testing.T, newTransport func(t *testing.T) Transport) {
@@ -95,6 +98,16 @@ func TestSender(t *testing.T, newTransport func(t *testing.T) Transport) {
 			if !errors.Is(err, assistant.ErrInvalid) {
 				t.Errorf("Send(%#v) = %v, want an error matching assistant.ErrInvalid", m, err)
 			}
+			if d := assistant.DeliveryOf(err); d != assistant.Rejected {
+				t.Errorf("Send(%#v) = %v: DeliveryOf = %v, want Rejected", m, err, d)
+			}
+		}
+		// Validated before ctx is looked at, as assistant.RateLimited does.
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		err := tr.Sender.Send(ctx, assistant.Text{})
+		if !errors.Is(err, assistant.ErrInvalid) || assistant.DeliveryOf(err) != assistant.Rejected {
+			t.Errorf("Send(invalid) with a cancelled ctx = %v (%v), want its validation error, Rejected", err, assistant.DeliveryOf(err))
 		}
 		if got := tr.Delivered()[base:]; len(got) != 0 {
 			t.Errorf("invalid messages delivered: %q", got)
@@ -105,13 +118,21 @@ func TestSender(t *testing.T, newTransport func(t *testing.T) Transport) {
 		base := len(tr.Delivered())
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()
-		if err := tr.Sender.Send(ctx, assistant.NewText("cancelled")); !errors.Is(err, context.Canceled) {
+		err := tr.Sender.Send(ctx, assistant.NewText("cancelled"))
+		if !errors.Is(err, context.Canceled) {
 			t.Errorf("Send with cancelled ctx = %v, want context.Canceled", err)
+		}
+		if d := assistant.DeliveryOf(err); d != assistant.NotDelivered {
+			t.Errorf("Send with cancelled ctx = %v: DeliveryOf = %v, want NotDelivered", err, d)
 		}
 		ctx, cancel = context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
 		defer cancel()
-		if err := tr.Sender.Send(ctx, assistant.NewText("expired")); !errors.Is(err, context.DeadlineExceeded) {
+		err = tr.Sender.Send(ctx, assistant.NewText("expired"))
+		if !errors.Is(err, context.DeadlineExceeded) {
 			t.Errorf("Send with expired ctx = %v, want context.DeadlineExceeded", err)
+		}
+		if d := assistant.DeliveryOf(err); d != assistant.NotDelivered {
+			t.Errorf("Send with expired ctx = %v: DeliveryOf = %v, want NotDelivered", err, d)
 		}
 		if got := tr.Delivered()[base:]; len(got) != 0 {
 			t.Errorf("delivered with a done context: %q", got)

@@ -28,6 +28,10 @@ func (e *TooFastError) Error() string {
 // Is reports whether target is ErrTooFast.
 func (e *TooFastError) Is(target error) bool { return target == ErrTooFast }
 
+// Delivery is assistant.NotDelivered: the host took nothing from the
+// message, and it may be sent again after the interval.
+func (e *TooFastError) Delivery() assistant.Delivery { return assistant.NotDelivered }
+
 // Host is an assistant.Sender that acts as a strict workspace host: it
 // receives each message's wire bytes, decodes them with assistant.Decode,
 // applies the channel rules and refuses a message that arrives less than
@@ -52,20 +56,24 @@ type Host struct {
 func NewHost(ch assistant.Channel) *Host { return &Host{Channel: ch} }
 
 // Send encodes m as a transport would and passes the bytes to Receive.
+// Like assistant.RateLimited, it returns the validation error of an
+// invalid m first (assistant.Rejected), then ctx.Err() wrapped as
+// assistant.NotDelivered if ctx is done; neither reaches Receive.
 func (h *Host) Send(ctx context.Context, m assistant.Message) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
 	wire, err := assistant.Encode(m)
 	if err != nil {
 		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return assistant.WithDelivery(err, assistant.NotDelivered)
 	}
 	return h.Receive(wire)
 }
 
 // Receive takes wire bytes as the host page would get them and returns why
-// it refuses them (an error matching assistant.ErrInvalid,
-// assistant.ErrNotAllowed or ErrTooFast), or nil once accepted. Wire bytes
+// it refuses them (an error matching assistant.ErrInvalid or
+// assistant.ErrNotAllowed, both assistant.Rejected, or ErrTooFast,
+// assistant.NotDelivered), or nil once accepted. Wire bytes
 // longer than assistant.MaxMessageSize are refused unread, with an error
 // matching assistant.ErrTooLarge (and ErrInvalid).
 func (h *Host) Receive(wire []byte) error {

@@ -16,6 +16,7 @@ package assistanttest
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 
@@ -42,13 +43,12 @@ type Recorder struct {
 	failWith error
 }
 
-// Send records m with its wire bytes and arrival time. It returns ctx.Err()
-// if ctx is done, the validation error for an invalid m, and the error set
-// by FailNext while that lasts; none of those is recorded.
+// Send records m with its wire bytes and arrival time. It returns the
+// validation error for an invalid m (checked first, as
+// assistant.RateLimited does; assistant.Rejected), ctx.Err() wrapped as
+// assistant.NotDelivered if ctx is done, and the error set by FailNext
+// while that lasts; none of those is recorded.
 func (r *Recorder) Send(ctx context.Context, m assistant.Message) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
 	wire, err := assistant.Encode(m)
 	if err != nil {
 		return err
@@ -56,6 +56,9 @@ func (r *Recorder) Send(ctx context.Context, m assistant.Message) error {
 	dec, err := assistant.Decode(wire)
 	if err != nil {
 		return err // unreachable unless Encode and Decode disagree
+	}
+	if err := ctx.Err(); err != nil {
+		return assistant.WithDelivery(err, assistant.NotDelivered)
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -74,12 +77,27 @@ func (r *Recorder) now() time.Time {
 	return time.Now()
 }
 
-// FailNext makes the next n sends fail with err, recording nothing.
+// FailNext makes the next n sends of valid messages with a live ctx fail
+// with err, recording nothing; n <= 0 cancels pending failures. err is
+// returned as it is, so its class is yours to choose: unmarked it is
+// assistant.MaybeDelivered (the message may have arrived), or mark it with
+// assistant.WithDelivery.
+//
+// A nil err is a mistake, since a nil Send error means delivered: those n
+// sends then fail with an error saying so (assistant.NotDelivered, as
+// nothing is recorded), so the test sees the failures it asked for and
+// why.
 func (r *Recorder) FailNext(n int, err error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if err == nil {
+		err = errNilFailure
+	}
 	r.failN, r.failWith = n, err
 }
+
+// errNilFailure is what FailNext's sends return for a nil err.
+var errNilFailure = assistant.WithDelivery(errors.New("assistanttest: Recorder.FailNext was given a nil error, which would mean delivered; pass the error Send should return"), assistant.NotDelivered)
 
 // Records returns a copy of what was recorded, in arrival order.
 func (r *Recorder) Records() []Record {

@@ -20,6 +20,21 @@
 // A [Sender] posts one message per Send at once; wrap it in
 // assistant.RateLimited, since the host accepts one message per second.
 //
+// What a nil Send means: the message left the page for the target window
+// with the target origin, and the browser delivers it to that window once
+// if it shows a page of that origin. In Chromium, Safari and Firefox (ESR
+// 153), which name the parent's origin (location.ancestorOrigins), Send
+// checks it before every post: a component framed by another origin gets a
+// [*WrongParentError] (matching [ErrWrongParent]) and posts nothing, so
+// there a nil means the host's origin got the message, as with wsbridge.
+// Older Firefox releases do not name it: there a nil also follows a post
+// the browser dropped because another origin frames the component. Serve
+// component pages with Content-Security-Policy: frame-ancestors <host
+// origin>, so that no other origin can frame them. Every error says, through
+// assistant.DeliveryOf, whether sending again can help: a done ctx is
+// NotDelivered, the rest (invalid message, wrong parent, closed host) are
+// Rejected.
+//
 // The trap: in js/wasm, a js.FuncOf callback (a click handler) runs on the
 // browser's event loop, and the page's timers, fetches and other callbacks
 // cannot run until it returns. Send waits for the event loop (a rate-limited

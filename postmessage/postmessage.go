@@ -15,8 +15,38 @@ import (
 // ErrNoHost is matched (errors.Is) by the error New returns when there is
 // no host window to post to (the page is not in a frame: it has no parent,
 // or its parent is itself) and by the error Send returns once the target
-// window has been closed. Nothing is posted.
+// window has been closed. Nothing is posted. Send's is
+// assistant.Rejected: a closed window never opens again.
 var ErrNoHost = errors.New("postmessage: no host window")
+
+// ErrWrongParent is matched (errors.Is) by the error Send returns, a
+// [*WrongParentError], when the browser says the target window shows a
+// page of another origin than the target origin: the browser would drop
+// the message silently, so Send posts nothing. The name is that of
+// wsbridge's refusal for the same case ("wrong_parent").
+var ErrWrongParent = errors.New("postmessage: wrong parent: the target window is not the target origin")
+
+// WrongParentError is Send's error when the target window shows a page of
+// another origin than the target, as location.ancestorOrigins reports it.
+// Nothing was posted. It matches [ErrWrongParent] and is
+// assistant.Rejected: the same Send fails the same way until the
+// component is framed by the target origin.
+type WrongParentError struct {
+	Target string // the Sender's target origin
+	Parent string // the target window's origin as the browser reports it; "null" when it hides it or it is opaque
+}
+
+func (e *WrongParentError) Error() string {
+	return "postmessage: wrong parent: the target window is " + strconv.Quote(e.Parent) +
+		", not the target origin " + strconv.Quote(e.Target) + "; the browser would drop the message"
+}
+
+// Is reports whether target is ErrWrongParent.
+func (e *WrongParentError) Is(target error) bool { return target == ErrWrongParent }
+
+// Delivery is assistant.Rejected: nothing was posted, and posting again
+// to the same parent fails the same way.
+func (e *WrongParentError) Delivery() assistant.Delivery { return assistant.Rejected }
 
 // OriginError rejects a target origin: it must be the serialized origin of
 // the host page, such as "https://workspace.example.com" or
@@ -74,7 +104,9 @@ type Sender struct {
 // New returns a Sender that posts to window.parent (or the window chosen
 // with [WithTarget]) with targetOrigin, so the browser delivers a message
 // only while the target window shows a page of that origin and silently
-// drops it otherwise; a Sender cannot tell whether a message was dropped.
+// drops it otherwise. Where the browser names the target window's origin
+// (see [Sender.Send]), Send checks it first and fails instead of posting
+// a message the browser would drop.
 //
 // targetOrigin must be a serialized origin such as
 // "https://workspace.example.com" (http is accepted for local hosts and
@@ -111,26 +143,85 @@ func (s *Sender) TargetOrigin() string { return s.origin }
 // left this page. Call it from a goroutine, never in a js.FuncOf callback,
 // where that wait would deadlock the page.
 //
-// An invalid m returns its validation error and a done ctx returns
-// ctx.Err(); neither posts anything. Once the target window is closed, Send
-// returns an error matching [ErrNoHost]. An exception thrown by
-// postMessage is returned wrapped (errors.As finds the js.Error).
+// Before each post, Send compares the target window's origin, where the
+// browser exposes it, with the target origin: location.ancestorOrigins
+// names the origin of window.parent (its first entry) and of window.top
+// (its last), in Chromium and Safari. On a mismatch (including "null",
+// which a parent that frames the component with referrerpolicy=
+// "no-referrer", or a sandboxed one, shows) Send posts nothing and returns
+// a [*WrongParentError]. The check runs on every Send, since what the
+// target window shows can change. So a nil Send means:
+//
+//   - Chromium, Safari, Firefox ESR 153; target window.parent or
+//     window.top: the message was handed to the browser for a window
+//     showing the target origin, which the browser delivers to it once.
+//   - older Firefox (no location.ancestorOrigins), or another target (an
+//     opener): the message left the page, and the browser drops it if the
+//     target window shows another origin; nothing here can tell. Serve the
+//     component with Content-Security-Policy: frame-ancestors <host
+//     origin>, so that no other origin can frame it at all.
+//   - target "*" ([AllowAnyOrigin]): no check; whatever page the target
+//     window shows gets the message.
+//
+// Every error says what happened to the message (read it with
+// assistant.DeliveryOf): an invalid m returns its validation error
+// (Rejected); a done ctx returns an error wrapping ctx.Err()
+// (NotDelivered); once the target window is closed, Send returns an error
+// matching [ErrNoHost] (Rejected); a wrong parent, a [*WrongParentError]
+// (Rejected). None of them posts anything. An exception thrown by
+// postMessage is returned wrapped (errors.As finds the js.Error), Rejected:
+// the browser throws before it posts (an origin or data it cannot take),
+// and throws again for the same call. Once the message is posted, Send
+// returns nil: its wait for the event loop does not give up on ctx, since
+// the message has already gone.
 func (s *Sender) Send(ctx context.Context, m assistant.Message) error {
 	data, err := assistant.Encode(m)
 	if err != nil {
 		return err
 	}
 	if err := ctx.Err(); err != nil {
-		return err
+		return assistant.WithDelivery(err, assistant.NotDelivered)
 	}
 	if prop(s.target, "closed").Truthy() {
-		return fmt.Errorf("%w: the target window is closed", ErrNoHost)
+		return assistant.WithDelivery(fmt.Errorf("%w: the target window is closed", ErrNoHost), assistant.Rejected)
+	}
+	if s.origin != "*" {
+		if parent, ok := s.targetOrigin(); ok && parent != s.origin {
+			return &WrongParentError{Target: s.origin, Parent: parent}
+		}
 	}
 	if err := post(s.target, string(data), s.origin); err != nil {
-		return err
+		return assistant.WithDelivery(err, assistant.Rejected)
 	}
 	handOff()
 	return nil
+}
+
+// targetOrigin returns the origin of the target window as the browser
+// reports it, and whether it does: location.ancestorOrigins, read afresh,
+// lists the origins of the frames that contain this page, parent first and
+// top last. Firefox ESR 153 has it, older Firefox releases do not, and it
+// says nothing of an opener.
+func (s *Sender) targetOrigin() (string, bool) {
+	g := js.Global()
+	ao := prop(prop(g, "location"), "ancestorOrigins")
+	n := prop(ao, "length")
+	if n.Type() != js.TypeNumber || n.Int() <= 0 {
+		return "", false
+	}
+	var o js.Value
+	switch {
+	case s.target.Equal(prop(g, "parent")):
+		o = prop(ao, "0")
+	case s.target.Equal(prop(g, "top")):
+		o = prop(ao, strconv.Itoa(n.Int()-1))
+	default:
+		return "", false
+	}
+	if o.Type() != js.TypeString {
+		return "", false
+	}
+	return o.String(), true
 }
 
 // handOff returns once the browser's event loop has run a task after the

@@ -385,3 +385,200 @@ func TestParentOrigin(t *testing.T) {
 		}
 	})
 }
+
+// withAncestors sets location.ancestorOrigins to origins (a fresh array,
+// which the test may change) and returns it; nil origins: no
+// ancestorOrigins at all, as in Firefox.
+func withAncestors(t *testing.T, origins ...any) js.Value {
+	t.Helper()
+	loc := js.Global().Get("Object").New()
+	if origins == nil {
+		setGlobal(t, "location", loc)
+		return js.Undefined()
+	}
+	ao := js.ValueOf(origins)
+	loc.Set("ancestorOrigins", ao)
+	setGlobal(t, "location", loc)
+	return ao
+}
+
+// Issue 21: a Send to a parent the browser says is another origin posts
+// nothing and says so, Rejected.
+func TestSendWrongParent(t *testing.T) {
+	const evil = "https://evil.example"
+	for _, parent := range []string{evil, "null", host + ":8443", "http://workspace.example.com"} {
+		t.Run(parent, func(t *testing.T) {
+			w := framed(t)
+			withAncestors(t, parent, "https://top.example")
+			s, err := postmessage.New(host)
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = s.Send(context.Background(), assistant.NewText("secret"))
+			var wp *postmessage.WrongParentError
+			if !errors.Is(err, postmessage.ErrWrongParent) || !errors.As(err, &wp) {
+				t.Fatalf("Send = %v, want a *WrongParentError matching ErrWrongParent", err)
+			}
+			if diff := cmp.Diff(&postmessage.WrongParentError{Target: host, Parent: parent}, wp); diff != "" {
+				t.Errorf("WrongParentError (-want +got):\n%s", diff)
+			}
+			if !strings.Contains(err.Error(), host) || !strings.Contains(err.Error(), parent) {
+				t.Errorf("%q does not name both origins", err)
+			}
+			if d := assistant.DeliveryOf(err); d != assistant.Rejected {
+				t.Errorf("DeliveryOf = %v, want Rejected", d)
+			}
+			if got := calls(w); len(got) != 0 {
+				t.Errorf("posted to the wrong parent: %v", got)
+			}
+		})
+	}
+}
+
+// A parent of the target origin, and a browser that does not tell
+// (Firefox: no ancestorOrigins; or an empty list), get the message.
+func TestSendParentChecked(t *testing.T) {
+	for name, ancestors := range map[string][]any{
+		"match":              {host, "https://top.example"},
+		"no ancestorOrigins": nil,
+		"empty":              {},
+	} {
+		t.Run(name, func(t *testing.T) {
+			w := framed(t)
+			withAncestors(t, ancestors...)
+			s, err := postmessage.New(host)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Send(context.Background(), assistant.NewText("hi")); err != nil {
+				t.Fatalf("Send = %v", err)
+			}
+			if got := calls(w); len(got) != 1 || got[0].Origin != host {
+				t.Errorf("posted %v, want one message to %s", got, host)
+			}
+		})
+	}
+}
+
+// The check runs on every Send: a parent that changes between two Sends
+// makes the second fail, and back again it delivers.
+func TestSendParentChangesBetweenSends(t *testing.T) {
+	w := framed(t)
+	ao := withAncestors(t, host)
+	s, err := postmessage.New(host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := s.Send(ctx, assistant.NewText("1")); err != nil {
+		t.Fatalf("first Send = %v", err)
+	}
+	ao.SetIndex(0, "https://elsewhere.example")
+	if err := s.Send(ctx, assistant.NewText("2")); !errors.Is(err, postmessage.ErrWrongParent) {
+		t.Fatalf("Send after the parent changed = %v, want ErrWrongParent", err)
+	}
+	ao.SetIndex(0, host)
+	if err := s.Send(ctx, assistant.NewText("3")); err != nil {
+		t.Fatalf("Send after the parent came back = %v", err)
+	}
+	var got []string
+	for _, c := range calls(w) {
+		got = append(got, c.Data)
+	}
+	want := []string{`{"method":"sendMsg","type":"text","content":"1"}`, `{"method":"sendMsg","type":"text","content":"3"}`}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("posted (-want +got):\n%s", diff)
+	}
+}
+
+// "*" checks nothing; WithTarget(top) checks top's origin (the last
+// ancestor); any other target (an opener) is not checked.
+func TestSendParentCheckTargets(t *testing.T) {
+	ctx := context.Background()
+	const topOrigin = "https://top.example"
+	t.Run("any origin", func(t *testing.T) {
+		w := framed(t)
+		withAncestors(t, "https://evil.example")
+		s, err := postmessage.New("*", postmessage.AllowAnyOrigin())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Send(ctx, assistant.NewText("hi")); err != nil || len(calls(w)) != 1 {
+			t.Errorf("Send = %v, %d posts; want nil, 1", err, len(calls(w)))
+		}
+	})
+	t.Run("top", func(t *testing.T) {
+		framed(t)
+		top := newFakeWindow()
+		setGlobal(t, "top", top)
+		withAncestors(t, host, topOrigin)
+		good, err := postmessage.New(topOrigin, postmessage.WithTarget(top))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := good.Send(ctx, assistant.NewText("to top")); err != nil {
+			t.Errorf("Send to top of its origin = %v", err)
+		}
+		bad, err := postmessage.New(host, postmessage.WithTarget(top))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var wp *postmessage.WrongParentError
+		if err := bad.Send(ctx, assistant.NewText("x")); !errors.As(err, &wp) || wp.Parent != topOrigin {
+			t.Errorf("Send to top with the parent's origin = %v, want a WrongParentError naming %s", err, topOrigin)
+		}
+		if n := len(calls(top)); n != 1 {
+			t.Errorf("top got %d posts, want 1", n)
+		}
+	})
+	t.Run("opener", func(t *testing.T) {
+		framed(t)
+		setGlobal(t, "top", js.Global())
+		opener := newFakeWindow()
+		withAncestors(t, "https://evil.example")
+		s, err := postmessage.New(host, postmessage.WithTarget(opener))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Send(ctx, assistant.NewText("hi")); err != nil || len(calls(opener)) != 1 {
+			t.Errorf("Send = %v, %d posts; want nil, 1 (ancestorOrigins says nothing of an opener)", err, len(calls(opener)))
+		}
+	})
+}
+
+// Every error Send returns is classified.
+func TestSendDelivery(t *testing.T) {
+	w := framed(t)
+	s, err := postmessage.New(host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bg := context.Background()
+	done, cancel := context.WithCancel(bg)
+	cancel()
+	check := func(what string, err, is error, want assistant.Delivery) {
+		t.Helper()
+		if is != nil && !errors.Is(err, is) {
+			t.Errorf("%s: %v, want an error matching %v", what, err, is)
+		}
+		if d := assistant.DeliveryOf(err); d != want {
+			t.Errorf("%s: DeliveryOf(%v) = %v, want %v", what, err, d, want)
+		}
+	}
+	check("invalid", s.Send(bg, assistant.Text{}), assistant.ErrInvalid, assistant.Rejected)
+	check("invalid, done ctx", s.Send(done, assistant.Text{}), assistant.ErrInvalid, assistant.Rejected)
+	check("done ctx", s.Send(done, assistant.NewText("x")), context.Canceled, assistant.NotDelivered)
+	w.Set("throwMsg", "boom")
+	err = s.Send(bg, assistant.NewText("x"))
+	var jsErr js.Error
+	if !errors.As(err, &jsErr) {
+		t.Errorf("postMessage throws: %v, want a js.Error", err)
+	}
+	check("postMessage throws", err, nil, assistant.Rejected)
+	w.Set("throwMsg", "")
+	w.Set("closed", true)
+	check("closed", s.Send(bg, assistant.NewText("x")), postmessage.ErrNoHost, assistant.Rejected)
+	if got := calls(w); len(got) != 0 {
+		t.Errorf("posted %v", got)
+	}
+}

@@ -126,7 +126,7 @@ func (c *conn) send(ctx context.Context, data []byte) error {
 	}
 	if len(c.pending) >= c.hub.opts.MaxPending {
 		c.mu.Unlock()
-		return c.errorf(ErrTooManyPending)
+		return notSent(c.errorf(ErrTooManyPending))
 	}
 	c.pending[id] = done
 	c.mu.Unlock()
@@ -136,14 +136,19 @@ func (c *conn) send(ctx context.Context, data []byte) error {
 	err := c.ws.Write(wctx, websocket.MessageText, appendMsgFrame(make([]byte, 0, len(data)+48), id, data))
 	cancel()
 	if err != nil {
-		if ctx.Err() != nil && c.forget(id) {
+		// NotDelivered, whoever ended the conn: coder/websocket's Write
+		// (v1.8, one frame per message) fails only before the whole frame
+		// was flushed, and a page acts only on whole frames (a cut one is
+		// discarded with its connection), so the page never saw it.
+		c.forget(id)
+		if ctx.Err() != nil {
 			// Interrupted while waiting to write or mid-frame; in the
 			// latter case the library closed the conn and the read loop
 			// cleans up.
-			return pageErr(c.id, ctx.Err())
+			return notSent(pageErr(c.id, fmt.Errorf("interrupted while writing: %w", ctx.Err())))
 		}
 		c.kill(websocket.StatusInternalError, "write failed", fmt.Errorf("writing: %w", err))
-		return c.result(<-done)
+		return c.deadError(fmt.Errorf("writing: %w", err))
 	}
 
 	t := time.NewTimer(c.hub.opts.AckTimeout)
@@ -156,11 +161,11 @@ func (c *conn) send(ctx context.Context, data []byte) error {
 		return c.result(err)
 	case <-ctx.Done():
 		if c.forget(id) {
-			return pageErr(c.id, fmt.Errorf("waiting for ack: %w", ctx.Err()))
+			return maySent(pageErr(c.id, fmt.Errorf("waiting for ack: %w", ctx.Err())))
 		}
 	case <-t.C:
 		if c.forget(id) {
-			return c.errorf(ErrAckTimeout)
+			return maySent(c.errorf(ErrAckTimeout))
 		}
 	}
 	// The ack (or the disconnect) won the race; its result is on its way.
@@ -172,7 +177,8 @@ func (c *conn) send(ctx context.Context, data []byte) error {
 }
 
 // result turns what the read loop sent for a pending message into Send's
-// error: nil (acked), a *RefusedError, or why the conn died.
+// error: nil (acked), a *RefusedError (its class is the reason's), or why
+// the conn died after the message was written (MaybeDelivered).
 func (c *conn) result(err error) error {
 	if err == nil {
 		return nil
@@ -181,7 +187,10 @@ func (c *conn) result(err error) error {
 	if errors.As(err, &refused) {
 		return pageErr(c.id, err)
 	}
-	return pageErr(c.id, ErrDisconnected, err)
+	if errors.Is(err, ErrClosed) {
+		err = errHubClosed // ErrClosed would say nothing was sent
+	}
+	return maySent(pageErr(c.id, ErrDisconnected, err))
 }
 
 func (c *conn) errorf(err error) error { return pageErr(c.id, err) }

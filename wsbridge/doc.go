@@ -142,6 +142,14 @@
 // just before the cut). Sends made while no page is connected fail at once
 // with [ErrNotConnected]: retry them after the page reconnects.
 //
+// Every Send error tells which of these happened through
+// assistant.DeliveryOf: NotDelivered (nothing reached the page whole:
+// ErrNotConnected, ErrClosed, ErrTooManyPending, a ctx that ended before
+// the message was written), MaybeDelivered (ErrDisconnected, ErrAckTimeout,
+// a ctx that ended waiting for the ack) or Rejected (an invalid message,
+// ErrTooLarge, ErrRefused, an id no page can have). Decide on resending
+// with it, not with the sentinels; [Hub.Sender] has the details.
+//
 // # Pacing
 //
 // The bridge posts messages at least data-interval-ms apart (by default
@@ -170,9 +178,9 @@
 // Options.Hooks observe connections, Sends and protocol violations
 // ([Hooks]; the otelwsbridge package turns them into OpenTelemetry
 // metrics), Options.Logger receives structured logs, [Hub.Stats] is a
-// snapshot of pages, Sends by outcome and ack latency, and [Hub.Shutdown]
-// drains the Hub for a deploy: the pages it closes with 1001 reconnect,
-// possibly to another replica.
+// snapshot of pages, Sends by outcome and by delivery class, and ack
+// latency, and [Hub.Shutdown] drains the Hub for a deploy: the pages it
+// closes with 1001 reconnect, possibly to another replica.
 //
 // # Limits
 //

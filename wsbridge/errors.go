@@ -6,37 +6,48 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/imworkspace/assistant"
 )
 
 // Errors returned by Send, wrapped with the page id; match them with
-// errors.Is. A Send that returns any error other than an invalid message,
-// ErrTooLarge, ErrNotConnected, ErrTooManyPending, ErrClosed or ErrRefused
-// may still have reached the host (the frame was written, the
-// acknowledgement never came): do not resend blindly if a duplicate would
-// hurt.
+// errors.Is. Whether the message may have reached the host is read with
+// assistant.DeliveryOf, which every Send error answers (the class of each
+// is given below; the README's "What an error means" has the whole
+// table): [assistant.NotDelivered] errors are safe to send again,
+// [assistant.MaybeDelivered] ones (the frame was written, the
+// acknowledgement never came) may show the message twice if sent again.
 var (
-	// ErrNotConnected: no page with that id is connected. Nothing was sent.
+	// ErrNotConnected: no page with that id is connected, or its
+	// connection ended before the message was written. Nothing was sent:
+	// NotDelivered (the page may connect again). With ErrBadID too, the id
+	// is one no page can have: Rejected.
 	ErrNotConnected = errors.New("wsbridge: page not connected")
 	// ErrDisconnected: the page's connection closed (cut, replaced by a
 	// reconnect, dropped for a protocol violation, hub closed) after the
-	// message was written and before the page acknowledged it. The error
-	// also wraps the cause.
+	// message was written and before the page acknowledged it:
+	// MaybeDelivered. The error also wraps the cause, but never ErrClosed:
+	// when the Hub closed, the text says "hub closed" and errors.Is(err,
+	// ErrClosed) is false, so that ErrClosed always means nothing was sent.
 	ErrDisconnected = errors.New("wsbridge: page disconnected before acknowledging")
-	// ErrAckTimeout: the page did not acknowledge within Options.AckTimeout.
+	// ErrAckTimeout: the page did not acknowledge within
+	// Options.AckTimeout: MaybeDelivered.
 	ErrAckTimeout = errors.New("wsbridge: page did not acknowledge in time")
 	// ErrTooManyPending: the page already has Options.MaxPending
-	// unacknowledged messages. Nothing was sent.
+	// unacknowledged messages. Nothing was sent: NotDelivered.
 	ErrTooManyPending = errors.New("wsbridge: too many unacknowledged messages for the page")
 	// ErrTooLarge: the encoded message is longer than MaxMessageSize
-	// bytes. Nothing was sent.
+	// bytes. Nothing was sent: Rejected. The error also matches
+	// assistant.ErrTooLarge.
 	ErrTooLarge = errors.New("wsbridge: message too large")
 	// ErrRefused: the bridge received the message and refused to post it
-	// (see [RefusedError] for why). It did not reach the host.
+	// (see [RefusedError] for why). It did not reach the host: Rejected.
 	ErrRefused = errors.New("wsbridge: page refused the message")
 	// ErrClosed: the Hub is closed, or shutting down (see Hub.Shutdown).
-	// Nothing was sent, unless the error also matches ErrDisconnected:
-	// then the Hub closed while the message awaited its ack (check
-	// ErrDisconnected first).
+	// Nothing was sent: NotDelivered; send it again through another
+	// replica's Hub. (A Send whose message was written before the Hub
+	// closed fails with ErrDisconnected instead, which does not match
+	// ErrClosed.)
 	ErrClosed = errors.New("wsbridge: hub closed")
 	// ErrReplaced is the cause (wrapped by an ErrDisconnected error) when a
 	// newer connection with the same page id took over.
@@ -110,6 +121,30 @@ func (e *RefusedError) Error() string { return ErrRefused.Error() + ": " + e.Rea
 
 // Is reports whether target is ErrRefused.
 func (e *RefusedError) Is(target error) bool { return target == ErrRefused }
+
+// Delivery is [assistant.Rejected] for every Reason* constant: the page
+// refuses the same message again, and a wrong parent stays wrong until
+// the page is framed by the target origin. None of them is transient
+// (the bridge paces by queueing, never by refusing). A reason the package
+// does not know, which the Hub never passes on (it drops a page that
+// sends one), is [assistant.NotDelivered]: still not posted.
+func (e *RefusedError) Delivery() assistant.Delivery {
+	switch e.Reason {
+	case ReasonTooLarge, ReasonInvalid, ReasonWrongParent:
+		return assistant.Rejected
+	}
+	return assistant.NotDelivered
+}
+
+// errHubClosed is the cause in the ErrDisconnected error of a Send whose
+// message was written before the Hub closed: it reads as ErrClosed but
+// does not match it, which would say that nothing was sent.
+var errHubClosed = errors.New(ErrClosed.Error())
+
+// Marks for Send errors, for assistant.DeliveryOf.
+func notSent(err error) error  { return assistant.WithDelivery(err, assistant.NotDelivered) }
+func rejected(err error) error { return assistant.WithDelivery(err, assistant.Rejected) }
+func maySent(err error) error  { return assistant.WithDelivery(err, assistant.MaybeDelivered) }
 
 // pageError is an error about one page: "wsbridge: page "id": " followed
 // by its errors' texts, each without its own "wsbridge: " prefix, joined

@@ -190,7 +190,7 @@ func ExampleOptions_logger() {
 	hub.Close()
 	// Output:
 	// level=INFO msg="wsbridge: page connected" page="\"conv-1\"" conn=1
-	// level=DEBUG msg="wsbridge: send" page="\"conv-1\"" outcome=acked bytes=72
+	// level=DEBUG msg="wsbridge: send" page="\"conv-1\"" outcome=acked delivery=delivered bytes=72
 	// level=INFO msg="wsbridge: closing"
 	// level=INFO msg="wsbridge: page disconnected" page="\"conv-1\"" conn=1 cause="wsbridge: hub closed"
 }

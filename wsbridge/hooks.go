@@ -6,6 +6,8 @@ import (
 	"context"
 	"errors"
 	"time"
+
+	"github.com/imworkspace/assistant"
 )
 
 // Hooks are callbacks for what happens in a Hub: pages connecting and
@@ -54,8 +56,13 @@ type DisconnectInfo struct {
 
 // SendInfo describes a Send that returned. It never holds the message.
 type SendInfo struct {
-	ID       string
-	Outcome  Outcome
+	ID      string
+	Outcome Outcome
+	// Delivery is assistant.DeliveryOf of the Send's error: it tells the
+	// outcomes that sent nothing (NotDelivered, Rejected) from those that
+	// may have reached the host (MaybeDelivered), also for OutcomeCanceled,
+	// which is either.
+	Delivery assistant.Delivery
 	Duration time.Duration // from the call to Send to its return, waiting for the page's turn included
 	Bytes    int           // size of the encoded message; 0 if it did not encode
 }
@@ -81,7 +88,7 @@ const (
 	OutcomeRefused                           // ErrRefused: the page refused the message
 	OutcomeTooLarge                          // ErrTooLarge: the encoded message is over MaxMessageSize
 	OutcomeTooManyPending                    // ErrTooManyPending
-	OutcomeCanceled                          // the Send's context ended
+	OutcomeCanceled                          // the Send's context ended: NotDelivered before the write, MaybeDelivered waiting for the ack (see SendInfo.Delivery)
 	OutcomeInvalid                           // the message did not validate; nothing was sent
 	OutcomeClosed                            // ErrClosed: the Hub is closed or shutting down; nothing was sent
 )

@@ -152,6 +152,7 @@ type Hub struct {
 
 	inflight atomic.Int64
 	outcomes [numOutcomes]atomic.Uint64
+	classes  [numClasses]atomic.Uint64 // Sends by assistant.DeliveryOf
 	acks     latencies
 
 	mu      sync.RWMutex
@@ -308,6 +309,15 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // ErrDisconnected, ErrAckTimeout, ErrRefused (a [*RefusedError] says why),
 // ErrClosed, or one wrapping ctx.Err() (or context.DeadlineExceeded, at
 // once, when ctx's deadline falls before the page's turn).
+//
+// assistant.DeliveryOf tells what an error means for the message; use it
+// rather than the sentinels to decide whether to send again. A ctx that
+// ends before the message is written whole (checked first, waiting for
+// the turn, a turn past the deadline, interrupted while writing) is
+// NotDelivered; one that ends while waiting for the ack is MaybeDelivered,
+// as are ErrDisconnected and ErrAckTimeout. ErrClosed, ErrNotConnected
+// and ErrTooManyPending are NotDelivered; invalid messages, ErrTooLarge,
+// refusals and an id no page can have are Rejected.
 //
 // Sends are paced per page, in the Hub: while a page is connected the Hub
 // keeps one assistant.RateLimited Sender for it (see Options.Pacing), so

@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"strconv"
 	"time"
+
+	"github.com/imworkspace/assistant"
 )
 
 // quoteID returns id as a Go string literal, so that no id can forge or
@@ -21,9 +23,10 @@ func (h *Hub) logDisconnect(i DisconnectInfo) {
 	h.log.Info("wsbridge: page disconnected", "page", quoteID(i.ID), "conn", i.Conn, "cause", i.Cause)
 }
 
-func (h *Hub) logSend(id string, o Outcome, d time.Duration, n int) {
+func (h *Hub) logSend(id string, o Outcome, err error, d time.Duration, n int) {
 	if !h.log.Enabled(context.Background(), slog.LevelDebug) {
 		return
 	}
-	h.log.Debug("wsbridge: send", "page", quoteID(id), "outcome", o.String(), "duration", d, "bytes", n)
+	h.log.Debug("wsbridge: send", "page", quoteID(id), "outcome", o.String(),
+		"delivery", assistant.DeliveryOf(err).String(), "duration", d, "bytes", n)
 }

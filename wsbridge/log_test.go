@@ -88,8 +88,8 @@ func TestLogger(t *testing.T) {
 	wire, _ := assistant.Encode(assistant.NewText(secret))
 	page := `"conv \"1\""`
 	connect := logLine{slog.LevelInfo, "wsbridge: page connected", map[string]string{"page": page, "conn": "1"}}
-	sendOK := logLine{slog.LevelDebug, "wsbridge: send", map[string]string{"page": page, "outcome": "acked", "bytes": fmt.Sprint(len(wire))}}
-	sendNC := logLine{slog.LevelDebug, "wsbridge: send", map[string]string{"page": `"nobody"`, "outcome": "not_connected", "bytes": fmt.Sprint(len(wire))}}
+	sendOK := logLine{slog.LevelDebug, "wsbridge: send", map[string]string{"page": page, "outcome": "acked", "delivery": "delivered", "bytes": fmt.Sprint(len(wire))}}
+	sendNC := logLine{slog.LevelDebug, "wsbridge: send", map[string]string{"page": `"nobody"`, "outcome": "not_connected", "delivery": "not_delivered", "bytes": fmt.Sprint(len(wire))}}
 	violation := logLine{slog.LevelWarn, "wsbridge: protocol violation", map[string]string{"page": page}}
 	disconnect := logLine{slog.LevelInfo, "wsbridge: page disconnected", map[string]string{"page": page, "conn": "1"}}
 	refused := logLine{slog.LevelWarn, "wsbridge: connection refused", map[string]string{"page": `""`}} // an invalid id is never passed on

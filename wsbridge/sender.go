@@ -22,7 +22,7 @@ func (s *pageSender) Send(ctx context.Context, m assistant.Message) error {
 		// No page can have this id. Keep it (it may be huge, or hold
 		// line breaks and escapes) out of the hooks and logs: they get "",
 		// as for a refused connection; the error quotes 32 characters.
-		err = fmt.Errorf("%w (%w)", ErrNotConnected, err)
+		err = rejected(fmt.Errorf("%w (%w)", ErrNotConnected, err))
 		h.sendDone("", 0, 0, err)
 		return err
 	}
@@ -39,21 +39,21 @@ func (s *pageSender) send(ctx context.Context, m assistant.Message) (int, error)
 	data, err := assistant.Encode(m)
 	if errors.Is(err, assistant.ErrTooLarge) {
 		// Encode applies the same limit: refuse as below.
-		return 0, pageErr(s.id, fmt.Errorf("%w: %w", ErrTooLarge, err))
+		return 0, rejected(pageErr(s.id, fmt.Errorf("%w: %w", ErrTooLarge, err)))
 	}
 	if err != nil {
 		return 0, err
 	}
 	if len(data) > MaxMessageSize {
 		// The bridge would refuse it: do not hold the page's turn for it.
-		return len(data), pageErr(s.id, fmt.Errorf("%w: %d bytes encoded, limit %d", ErrTooLarge, len(data), MaxMessageSize))
+		return len(data), rejected(pageErr(s.id, ErrTooLarge, &assistant.TooLargeError{Size: len(data)}))
 	}
 	if err := ctx.Err(); err != nil {
-		return len(data), err
+		return len(data), notSent(pageErr(s.id, err))
 	}
 	c, err := s.hub.startSend(s.id)
 	if err != nil {
-		return len(data), pageErr(s.id, err)
+		return len(data), notSent(pageErr(s.id, err)) // ErrClosed, ErrNotConnected
 	}
 	defer s.hub.endSend()
 	if c.lim == nil {
@@ -102,31 +102,38 @@ func (c *conn) paced(ctx context.Context, m assistant.Message, data []byte) erro
 	case t.sent:
 		return t.err
 	case ctx.Err() != nil:
-		return pageErr(c.id, fmt.Errorf("waiting for its turn: %w", ctx.Err()))
+		return notSent(pageErr(c.id, fmt.Errorf("waiting for its turn: %w", ctx.Err())))
 	case c.life.Err() != nil:
 		return c.deadError()
-	default: // ctx's deadline falls before the page's turn
+	default:
+		// ctx's deadline falls before the page's turn (NotDelivered), or
+		// Options.Pacing never sends (Rejected): the limiter's class.
 		return pageErr(c.id, err)
 	}
 }
 
 // deadError is the error for a Send that found the conn dead before
-// writing anything to it.
-func (c *conn) deadError() error {
+// writing its message whole to it (why, if given, says what happened):
+// NotDelivered, ErrClosed if the Hub closed it, else ErrNotConnected.
+func (c *conn) deadError(why ...error) error {
 	c.mu.Lock()
 	cause := c.dead
 	c.mu.Unlock()
 	if errors.Is(cause, ErrClosed) {
-		return c.errorf(ErrClosed)
+		return notSent(pageErr(c.id, append([]error{ErrClosed}, why...)...))
 	}
-	return c.errorf(ErrNotConnected)
+	return notSent(pageErr(c.id, append([]error{ErrNotConnected}, why...)...))
 }
 
 func (h *Hub) sendDone(id string, d time.Duration, n int, err error) {
 	o := outcomeOf(err)
 	h.outcomes[o].Add(1)
-	if len(h.opts.Hooks) > 0 {
-		h.hookSend(SendInfo{ID: id, Outcome: o, Duration: d, Bytes: n})
+	class := assistant.DeliveryOf(err)
+	if class >= 0 && int(class) < numClasses {
+		h.classes[class].Add(1)
 	}
-	h.logSend(id, o, d, n)
+	if len(h.opts.Hooks) > 0 {
+		h.hookSend(SendInfo{ID: id, Outcome: o, Delivery: class, Duration: d, Bytes: n})
+	}
+	h.logSend(id, o, err, d, n)
 }

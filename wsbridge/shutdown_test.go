@@ -105,8 +105,8 @@ func TestShutdownContextEnds(t *testing.T) {
 		if d := time.Since(start); d != 5*time.Second {
 			t.Errorf("Shutdown took %v, want 5s", d)
 		}
-		if err := <-written; !errors.Is(err, ErrDisconnected) || !errors.Is(err, ErrClosed) {
-			t.Errorf("written Send = %v, want ErrDisconnected wrapping ErrClosed", err)
+		if err := <-written; !errors.Is(err, ErrDisconnected) || errors.Is(err, ErrClosed) {
+			t.Errorf("written Send = %v, want ErrDisconnected (not ErrClosed: it may have arrived)", err)
 		}
 		if err := <-queued; errors.Is(err, ErrDisconnected) || !errors.Is(err, ErrClosed) {
 			t.Errorf("queued Send = %v, want ErrClosed (nothing written)", err)

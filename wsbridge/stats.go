@@ -6,7 +6,12 @@ import (
 	"math"
 	"sync/atomic"
 	"time"
+
+	"github.com/imworkspace/assistant"
 )
+
+// numClasses is the number of assistant.Delivery values a Send can have.
+const numClasses = int(assistant.Rejected) + 1
 
 // Stats is a snapshot of a Hub's activity, from [Hub.Stats].
 type Stats struct {
@@ -16,6 +21,12 @@ type Stats struct {
 	// Sends counts the Sends that returned since NewHub, by outcome.
 	// Outcomes that never happened are absent.
 	Sends map[Outcome]uint64
+
+	// Deliveries counts the same Sends by what their errors say of the
+	// message (assistant.DeliveryOf). MaybeDelivered counts the Sends that
+	// failed although the message may have reached the host. Classes that
+	// never happened are absent.
+	Deliveries map[assistant.Delivery]uint64
 
 	// AckLatency is the time from writing a message to the page's ack,
 	// over the acked Sends since NewHub (not the time spent waiting for
@@ -107,11 +118,17 @@ func (h *Hub) Stats() Stats {
 		Pages:      pages,
 		InFlight:   int(h.inflight.Load()),
 		Sends:      make(map[Outcome]uint64),
+		Deliveries: make(map[assistant.Delivery]uint64),
 		AckLatency: h.acks.snapshot(),
 	}
 	for o := range h.outcomes {
 		if n := h.outcomes[o].Load(); n > 0 {
 			s.Sends[Outcome(o)] = n
+		}
+	}
+	for d := range h.classes {
+		if n := h.classes[d].Load(); n > 0 {
+			s.Deliveries[assistant.Delivery(d)] = n
 		}
 	}
 	return s

@@ -69,6 +69,8 @@ func TestStats(t *testing.T) {
 		want := Stats{
 			Pages: 2,
 			Sends: map[Outcome]uint64{OutcomeAcked: 1, OutcomeTimeout: 1, OutcomeNotConnected: 1, OutcomeInvalid: 1},
+			Deliveries: map[assistant.Delivery]uint64{assistant.Delivered: 1, assistant.MaybeDelivered: 1,
+				assistant.NotDelivered: 1, assistant.Rejected: 1},
 			AckLatency: Latency{Count: 1, Max: 30 * time.Millisecond,
 				P50: 30 * time.Millisecond, P90: 30 * time.Millisecond, P99: 30 * time.Millisecond},
 		}

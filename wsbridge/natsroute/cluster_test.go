@@ -206,6 +206,21 @@ func (rp *replica) dial(t testing.TB, id string, host *wsbridgetest.Host, o wsbr
 	if err := rp.r.Hub().WaitConnected(ctx, id); err != nil {
 		t.Fatalf("page %q not registered at %s: %v", id, rp.name, err)
 	}
+	// The Hub registers the page before its Connect hooks run: wait for
+	// the Router's too (its subscription, its claim).
+	for {
+		rp.r.mu.Lock()
+		o := rp.r.pages[id]
+		ok := o != nil && o.leaving == nil
+		rp.r.mu.Unlock()
+		if ok {
+			break
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("page %q not routed by %s", id, rp.name)
+		}
+		time.Sleep(time.Millisecond)
+	}
 	return p
 }
 

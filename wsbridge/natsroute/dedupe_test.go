@@ -23,7 +23,7 @@ func TestDedupe(t *testing.T) {
 	if e, _ := d.begin(k("c"), "", time.Time{}, t0.Add(time.Second), t0); e != nil {
 		t.Fatal("begin(c) on a full cache: want nil (refused)")
 	}
-	d.finish(a, newReply(statusOK, ""), true, t0)
+	d.finish(a, newReply(statusOK), true, t0)
 	select {
 	case <-a.done:
 	default:
@@ -43,7 +43,7 @@ func TestDedupe(t *testing.T) {
 		t.Fatal("b expired while unfinished")
 	}
 	// Nothing sent: forgotten at once, so a retry is served.
-	d.finish(b, newReply(statusNotConnected, ""), false, t0.Add(time.Second))
+	d.finish(b, movingReply(), false, t0.Add(time.Second))
 	if e, first := d.begin(k("b"), "", time.Time{}, t0.Add(3*time.Second), t0.Add(time.Second)); e == nil || !first {
 		t.Fatalf("retry of b after not_connected = %v, %v; want a new entry", e, first)
 	}
@@ -53,7 +53,7 @@ func TestDedupeFinishAfterDeadline(t *testing.T) {
 	t0 := time.Unix(1000, 0)
 	d := newDedupe(1)
 	a, _ := d.begin(k("a"), "", time.Time{}, t0.Add(time.Second), t0)
-	d.finish(a, newReply(statusOK, ""), true, t0.Add(2*time.Second))
+	d.finish(a, newReply(statusOK), true, t0.Add(2*time.Second))
 	if d.len() != 0 {
 		t.Errorf("len %d after finishing past the deadline, want 0", d.len())
 	}
@@ -65,7 +65,7 @@ func TestDedupeWindow(t *testing.T) {
 	t0 := time.Unix(1000, 0)
 	d := newDedupe(1)
 	a, _ := d.begin(k("a"), "", time.Time{}, t0.Add(time.Hour), t0)
-	d.finish(a, newReply(statusOK, ""), true, t0)
+	d.finish(a, newReply(statusOK), true, t0)
 	if e, first := d.begin(k("a"), "", time.Time{}, t0.Add(time.Hour), t0.Add(dedupeWindow-time.Millisecond)); e != a || first {
 		t.Fatalf("repeat within the window = %v, %v; want the first entry", e, first)
 	}
@@ -85,7 +85,7 @@ func TestDedupeSealed(t *testing.T) {
 	if !first {
 		t.Fatal("begin(a) not first")
 	}
-	d.finish(a, newReply(statusNotConnected, ""), false, t0)
+	d.finish(a, movingReply(), false, t0)
 	if e, first := d.begin(k("a"), "n1", t0, t0.Add(time.Hour), t0.Add(time.Second)); e != a || first {
 		t.Fatalf("replay of attempt 1 after nothing sent = %v, %v; want the cached answer", e, first)
 	}
@@ -93,14 +93,14 @@ func TestDedupeSealed(t *testing.T) {
 	if a2 == a || !first {
 		t.Fatalf("attempt 2 = %v, %v; want a new entry", a2, first)
 	}
-	d.finish(a2, newReply(statusNotConnected, ""), false, t0.Add(time.Second))
+	d.finish(a2, movingReply(), false, t0.Add(time.Second))
 	for _, n := range []string{"n1", "n2"} {
 		if e, first := d.begin(k("a"), n, t0, t0.Add(time.Hour), t0.Add(2*time.Second)); e != a2 || first {
 			t.Errorf("replay of %s after attempt 2 = %v, %v; want the cached answer", n, e, first)
 		}
 	}
 	b, _ := d.begin(k("b"), "m1", t0, t0.Add(time.Hour), t0)
-	d.finish(b, newReply(statusOK, ""), true, t0)
+	d.finish(b, newReply(statusOK), true, t0)
 	if e, first := d.begin(k("b"), "m2", t0, t0.Add(time.Hour), t0.Add(maxAge-time.Millisecond)); e != b || first {
 		t.Errorf("repeat of a delivered request within maxAge = %v, %v; want the cached answer", e, first)
 	}

@@ -16,7 +16,8 @@
 //
 // The replica whose Hub holds a page's socket queue-subscribes to the
 // page's subject (the prefix, "page", and the id's base64url encoding: ids
-// never appear raw in subjects), and unsubscribes when the page goes. A
+// never appear raw in subjects), and unsubscribes once the page has gone
+// (and another replica has claimed it, see below). A
 // Send on another replica is a NATS request to that subject; the owner
 // sends the message through its own Hub, which paces the page, and replies
 // with the outcome. A page connected to the sending replica is sent to
@@ -32,22 +33,35 @@
 // announces its pages again after reconnecting to NATS, so a lost claim is
 // made up for once NATS is back.
 //
+// # What a Send's error means
+//
+// The same as on the page's own replica: the owner's answer carries the
+// error's assistant.DeliveryOf class and the sentinels it matched, so
+// errors.Is and DeliveryOf give the same answers wherever the page is.
+// Retry NotDelivered errors (through any replica); do not blindly retry
+// MaybeDelivered ones (wsbridge.ErrDisconnected, ErrAckTimeout,
+// ErrTimeout). A replica that shuts down answers "moving" to the
+// requests it can no longer serve, and a Send then looks for the page
+// again (a few times, Options.RetryDelay apart) before it returns
+// wsbridge.ErrNotConnected, NotDelivered.
+//
 // # Trust boundary
 //
 // Give the service's replicas a NATS account (or users) allowed to publish
 // and subscribe "<prefix>.>" and "_INBOX.>" only, with one prefix per
 // service, and no one else those permissions. Within it, Options.Keys
 // (shared by the replicas, never the page token key) protects the rest:
-// every request, reply and claim is sealed with XChaCha20-Poly1305, with
-// the subjects it travels on, the sending replica, the time it was sealed
-// and the request id inside the seal. So a client on the account, or a
-// NATS operator, sees subjects (a page id's base64url form) and sizes but
-// no message, error text or request id; what it forges, alters, moves to
-// another subject or replays later than a few seconds is dropped unread
-// and counted (Router.Dropped); a request replayed within those seconds is
-// answered from the owner's memory of it, not posted again; a reply is
-// bound to its request (request id and a reply subject used once), so a
-// captured reply cannot answer another request.
+// every request, reply, withdrawal (a caller's cancel) and claim is sealed
+// with XChaCha20-Poly1305, with the subjects it travels on, the sending
+// replica, the time it was sealed and the request id inside the seal. So
+// a client on the account, or a NATS operator, sees subjects (a page id's
+// base64url form) and sizes but no message, error text or request id;
+// what it forges, alters, moves to another subject or replays later than
+// a few seconds is dropped unread and counted (Router.Dropped); a request
+// replayed within those seconds is answered from the owner's memory of
+// it, not posted again; a reply or a withdrawal is bound to its request
+// (its request id, and for a reply a reply subject used once), so a
+// captured one cannot answer or cancel another request.
 //
 // What the key does not protect is availability. A client allowed on the
 // subjects can join the owners' queue group and swallow the requests it
@@ -57,8 +71,8 @@
 // wsbridge.ErrNotConnected while the page's replica may still deliver it.
 // Likewise it can capture a request that found no replica (the Send
 // reported wsbridge.ErrNotConnected) and replay it, within 5 s, to a
-// replica that has taken the page since. It can flood the subjects. Only the account's permissions keep such a
-// client out.
+// replica that has taken the page since. It can flood the subjects. Only
+// the account's permissions keep such a client out.
 //
 // To rotate the key without losing a message: deploy Keys [old, new] to
 // every replica (they seal with old, accept both), then [new, old] (seal
@@ -78,10 +92,21 @@
 //
 // No history, replay or queueing: a page that is not connected anywhere
 // gets wsbridge.ErrNotConnected, and a page that reconnects starts empty.
-// Reload what the user should see from your own source of truth. ErrTimeout
-// is ambiguous. Claims travel over NATS: while NATS is down (or in the
-// moments before a new replica's claim subscription has reached every
-// server), a page that reconnects to another replica does not close its
-// older connection yet. A claim stamped more than 5 s ahead of the
-// hearing replica's clock is ignored, so keep the replicas' clocks in sync.
+// Reload what the user should see from your own source of truth.
+//
+// ErrTimeout stays ambiguous: it means no answer came from the page's
+// replica before ctx ended (that replica stuck or killed, NATS losing the
+// answer). A replica keeps a page's subscription after the page leaves,
+// answering "moving", until another replica claims the page (or 3 s
+// pass); a request NATS routes to a replica at the very moment its last
+// subscription for the page ends (Close, or a page that came back
+// nowhere) can be dropped by the NATS server unanswered, and its Send
+// ends with ErrTimeout. Router.Shutdown avoids that for pages that
+// reconnect elsewhere; Router.Close does not wait.
+//
+// Claims travel over NATS: while NATS is down (or in the moments before a
+// new replica's claim subscription has reached every server), a page that
+// reconnects to another replica does not close its older connection yet.
+// A claim stamped more than 5 s ahead of the hearing replica's clock
+// is ignored, so keep the replicas' clocks in sync.
 package natsroute

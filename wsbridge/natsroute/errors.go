@@ -4,29 +4,39 @@ package natsroute
 
 import "errors"
 
-// Errors returned by a Router's Senders, besides the wsbridge errors the
-// page's replica reports (wsbridge.ErrNotConnected, ErrDisconnected,
-// ErrAckTimeout, ErrTooManyPending, ErrRefused, ErrTooLarge: same meanings
-// as locally; see Router.Sender). Match them with errors.Is.
+// Errors returned by a Router's Senders, besides those the page's replica
+// reports (the wsbridge errors, ctx errors, *assistant.RateLimitedError:
+// the same sentinels and the same assistant.DeliveryOf as a local Send
+// there; see Router.Sender). Match them with errors.Is; read what to do
+// with assistant.DeliveryOf, whose class each one states.
 var (
-	// ErrTimeout: the Send's context ended (deadline or cancel) before the
-	// page's replica answered. It is AMBIGUOUS: the message may have
-	// reached the host, or may still reach it until the request's
-	// deadline (the replica drops requests whose deadline has passed), or
-	// not at all. The error also wraps ctx.Err().
+	// ErrTimeout: the Send's context ended (deadline or cancel) while it
+	// waited for the page's replica to answer: MaybeDelivered. The
+	// message may have reached the host, or may not at all; it is never
+	// posted after the request's deadline. The error also wraps ctx.Err().
+	//
+	// It means that no answer came: the page's replica works to a deadline
+	// a little earlier than ctx's (up to 100 ms) and answers "not sent"
+	// when it gives up, and a canceled Send withdraws its request and
+	// waits up to a second for that replica to say whether the message
+	// went. What is left is a replica that is slow, stuck or gone, or an
+	// answer NATS lost.
 	ErrTimeout = errors.New("natsroute: no answer from the page's replica in time; the message may or may not reach the page")
 	// ErrUnavailable: the NATS connection is not connected (reconnecting,
-	// draining or closed) or refused the request. Nothing was sent. Pages
-	// connected to this replica's Hub are still reached without NATS.
+	// draining or closed) or refused the request: NotDelivered. Pages
+	// connected to this replica's Hub are still reached without NATS. If
+	// the connection failed after the request went (it was closed, say),
+	// the error wraps nats's error and is MaybeDelivered.
 	ErrUnavailable = errors.New("natsroute: NATS unavailable")
 	// ErrTooLarge: the request (encoded message and headers) exceeds the
-	// NATS server's maximum payload. Nothing was sent.
+	// NATS server's maximum payload. Nothing was sent: Rejected.
 	ErrTooLarge = errors.New("natsroute: message larger than the NATS max payload")
-	// ErrRemote: the page's replica failed the send for a reason this
-	// replica's version does not know (the error text says which). Whether
-	// the message reached the page is unknown.
+	// ErrRemote: the page's replica gave an answer this replica cannot
+	// read (another version, or corrupted): MaybeDelivered; or it could
+	// not read the request: Rejected.
 	ErrRemote = errors.New("natsroute: the page's replica failed the send")
-	// ErrClosed: the Router is closed.
+	// ErrClosed: the Router is closed or shutting down. Nothing was sent:
+	// NotDelivered; send it through another replica.
 	ErrClosed = errors.New("natsroute: router closed")
 )
 

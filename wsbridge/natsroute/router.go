@@ -60,11 +60,11 @@ type Options struct {
 	// (see the package doc). New fails with ErrNoKey without a key,
 	// ErrBadKey with a short one.
 	Keys [][]byte
-	// InsecureNoKey lets New run without Keys: requests, replies and
-	// claims then travel in clear and unauthenticated, so any client of
-	// the NATS account can read every message, fake a delivery, or close
-	// any page's socket with a forged claim. Only for tests, or an
-	// account no one else can use.
+	// InsecureNoKey lets New run without Keys: requests, replies,
+	// withdrawals and claims then travel in clear and unauthenticated, so
+	// any client of the NATS account can read every message, fake a
+	// delivery, cancel a Send, or close any page's socket with a forged
+	// claim. Only for tests, or an account no one else can use.
 	InsecureNoKey bool
 	// Prefix is the first token(s) of every subject the Router uses
 	// (DefaultPrefix if empty): printable ASCII without spaces or
@@ -106,42 +106,72 @@ type Options struct {
 //
 // The Router owns two goroutines (its request dispatcher and a watcher of
 // NATS reconnects), one per request it is serving for a page of its Hub,
-// and the NATS callback goroutine of its claim subscription; Close stops
-// them all; its reply inbox's subscription outlives Close until the Sends
-// waiting on it have ended (each by its context at the latest). It does
-// not own the NATS connection: close that after the Router.
+// the NATS callback goroutine of its claim subscription, and a timer per
+// page that just left; Close stops them all; its reply inbox's
+// subscription outlives Close until the Sends waiting on it have ended
+// (each by its context at the latest). It does not own the NATS
+// connection: close that after the Router.
 type Router struct {
 	nc    *nats.Conn
 	hub   *wsbridge.Hub
 	opts  Options
 	log   *slog.Logger
 	clock hlc
-	keys  *keyring // nil: InsecureNoKey
-	inbox *inbox   // replies to this Router's sealed requests
+	keys  *keyring     // nil: InsecureNoKey
+	inbox *inbox       // replies to this Router's sealed requests
+	moves atomic.Int64 // "moving" answers this Router's Sends got (tests read it)
 
 	dropped atomic.Uint64 // see Dropped
 
-	reqs     chan *nats.Msg // every page subscription delivers here
-	claimSub *nats.Subscription
-	status   chan nats.Status // reconnects, to announce our pages again
-	quit     chan struct{}
-	wg       sync.WaitGroup // the dispatcher, request goroutines and running claim callbacks
+	reqs       chan *nats.Msg // every page subscription delivers here
+	claimSub   *nats.Subscription
+	status     chan nats.Status // reconnects, to announce our pages again
+	quit       chan struct{}
+	dispatched chan struct{}    // closed when the dispatcher has answered its last request
+	stopped    chan struct{}    // closed when routing has stopped (see stop)
+	hooks      []wsbridge.Hooks // the caller's, for the Sends that went through NATS
+	wg         sync.WaitGroup   // the dispatcher, request goroutines, running claim callbacks, a Shutdown's Hub.Close
+	serving    sync.WaitGroup   // request goroutines: stop sends their answers before it returns
 
 	mu      sync.Mutex
 	closed  bool
 	pages   map[string]*owned // pages of this Hub, by id
 	dd      *dedupe
-	repeats int            // answerRepeat goroutines; at most MaxInFlight
-	perPage map[string]int // requests being served, by page id; at most MaxPerPage
-	held    int            // bytes of their messages; at most MaxHeldBytes
+	repeats int                           // answerRepeat goroutines; at most MaxInFlight
+	perPage map[string]int                // requests being served, by page id; at most MaxPerPage
+	held    int                           // bytes of their messages; at most MaxHeldBytes
+	running map[string]context.CancelFunc // requests being sent, by runKey: a withdrawal cancels
+	moved   chan struct{}                 // closed and replaced when a leaving page's subscription ends
+	sends   int                           // Sends of this Router in progress
+	idle    chan struct{}                 // if not nil, closed when sends reaches 0
 }
 
-// owned is a page connected to this replica's Hub.
+// owned is a page connected to this replica's Hub, or one that just left
+// it (leaving): its subscription stays, answering "moving", until another
+// replica claims the page or moveLinger passes. Dropping it at once would
+// lose the requests NATS is routing to it at that moment (the caller
+// would wait for its deadline and get an ambiguous ErrTimeout); once the
+// new owner's subscription is known, the NATS server hands such requests
+// to it instead.
 type owned struct {
-	conn uint64 // the Hub's connection number
-	key  claimKey
-	sub  *nats.Subscription
+	conn    uint64 // the Hub's connection number
+	key     claimKey
+	sub     *nats.Subscription
+	leaving *time.Timer // non-nil once the page has left: ends the linger
+	// claimed: another replica has claimed the page with a greater key
+	// since conn connected (its subscription is known, as its claim came
+	// after it): when conn ends, the subscription ends at once.
+	claimed bool
 }
+
+// moveLinger bounds how long a page's subscription outlives its
+// connection when no other replica claims the page (it is gone for good).
+const moveLinger = 3 * time.Second
+
+// stopWait bounds each NATS round trip of stopping (the flushes that make
+// sure every request sent to this replica has been received, then
+// answered): Shutdown returns at most about twice that after its ctx.
+const stopWait = time.Second
 
 // New creates a Hub configured by hubOpts (the Router adds its own hooks
 // after hubOpts.Hooks) and routes its pages through nc. Mount r.Hub() where
@@ -200,16 +230,21 @@ func New(nc *nats.Conn, hubOpts wsbridge.Options, opts Options) (*Router, error)
 		log = slog.New(slog.DiscardHandler)
 	}
 	r := &Router{
-		nc:      nc,
-		opts:    opts,
-		log:     log,
-		clock:   hlc{now: time.Now},
-		keys:    keys,
-		reqs:    make(chan *nats.Msg, requestBuffer),
-		quit:    make(chan struct{}),
-		pages:   make(map[string]*owned),
-		dd:      newDedupe(opts.MaxInFlight),
-		perPage: make(map[string]int),
+		nc:         nc,
+		opts:       opts,
+		log:        log,
+		clock:      hlc{now: time.Now},
+		keys:       keys,
+		reqs:       make(chan *nats.Msg, requestBuffer),
+		quit:       make(chan struct{}),
+		dispatched: make(chan struct{}),
+		stopped:    make(chan struct{}),
+		hooks:      append([]wsbridge.Hooks(nil), hubOpts.Hooks...),
+		pages:      make(map[string]*owned),
+		dd:         newDedupe(opts.MaxInFlight),
+		perPage:    make(map[string]int),
+		running:    make(map[string]context.CancelFunc),
+		moved:      make(chan struct{}),
 	}
 	hubOpts.Hooks = append(append([]wsbridge.Hooks(nil), hubOpts.Hooks...), wsbridge.Hooks{
 		Connect:    r.onConnect,
@@ -256,31 +291,62 @@ func (r *Router) Hub() *wsbridge.Hub { return r.hub }
 func (r *Router) Replica() string { return r.opts.Replica }
 
 // Close closes the Hub (its pages' pending sends fail, as with Hub.Close),
-// then stops routing: unsubscribes, and waits for the requests it was
-// serving to be answered. Sends through the Router fail with ErrClosed
-// afterwards. It does not close the NATS connection. Close is idempotent.
+// then stops routing: every request this replica received is answered
+// (those it was not serving with "moving", which makes their callers look
+// for the page again), and it unsubscribes. Sends through the Router fail
+// with ErrClosed afterwards. Close waits for everything the Router
+// started, including the Hub's closing handshakes (about 10 s at most for
+// a dead peer). It does not close the NATS connection. Close is
+// idempotent, and ends a Shutdown in progress at once.
 func (r *Router) Close() error {
-	if r.setClosed() {
-		r.hub.Close() // the Disconnect hooks unsubscribe the pages
-		r.stop()
-	}
+	r.setClosed()
+	r.hub.Close() // the Disconnect hooks mark the pages leaving
+	r.stop()
 	r.wg.Wait()
 	return nil
 }
 
-// Shutdown is Close for a deploy: it drains the Hub with Hub.Shutdown
-// (Sends in progress finish, then the pages are closed with 1001 and
-// reconnect, to another replica), then stops routing as Close does. Sends
-// through the Router fail with ErrClosed from the start. If ctx ends
-// first, it returns ctx.Err() after closing what is left.
+// Shutdown is Close for a deploy. Sends through the Router fail with
+// ErrClosed from the start, and requests from other replicas are answered
+// "moving" (their callers look for the page again). It drains the Hub
+// with Hub.Shutdown (Sends in progress finish, then the pages are closed
+// with 1001 and reconnect, to another replica), waits for the Sends made
+// through the Router to end (their answers come over the NATS connection
+// you close next), waits until another replica has claimed each page that
+// left (or 3 s pass), then stops routing as Close does. It returns nil when all that is done.
+//
+// If ctx ends first, it closes what is left (as Hub.Shutdown does) and
+// returns ctx.Err() after stopping routing, which takes at most about two
+// NATS round trips (bounded by 1 s each), without waiting for the
+// pages' closing handshakes: call Close to wait for those. A second call,
+// or one during Close, waits for the first with its own ctx.
 func (r *Router) Shutdown(ctx context.Context) error {
-	var err error
-	if r.setClosed() {
-		err = r.hub.Shutdown(ctx)
-		r.hub.Close()
-		r.stop()
+	if !r.setClosed() {
+		select {
+		case <-r.stopped:
+			return nil
+		default:
+		}
+		select {
+		case <-r.stopped:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
-	r.wg.Wait()
+	r.wg.Add(1) // now, so that a concurrent Close waits for the goroutine below
+	err := r.hub.Shutdown(ctx)
+	r.waitSends(ctx) // the caller closes the NATS connection next: answers would be lost
+	// The Hub's closing handshakes; Close waits for them.
+	go func() {
+		defer r.wg.Done()
+		r.hub.Close()
+	}()
+	r.waitMoved(ctx)
+	r.stop()
+	if err == nil {
+		err = ctx.Err()
+	}
 	return err
 }
 
@@ -294,20 +360,111 @@ func (r *Router) setClosed() bool {
 	return true
 }
 
-// stop ends routing once the Hub is closed.
+// beginSend counts a Send in, unless the Router is closed; endSend
+// counts it out.
+func (r *Router) beginSend() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return false
+	}
+	r.sends++
+	return true
+}
+
+func (r *Router) endSend() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.sends--; r.sends == 0 && r.idle != nil {
+		close(r.idle)
+		r.idle = nil
+	}
+}
+
+// waitSends waits until no Send of this Router is in progress, or ctx
+// ends.
+func (r *Router) waitSends(ctx context.Context) {
+	r.mu.Lock()
+	if r.sends == 0 {
+		r.mu.Unlock()
+		return
+	}
+	if r.idle == nil {
+		r.idle = make(chan struct{})
+	}
+	idle := r.idle
+	r.mu.Unlock()
+	select {
+	case <-idle:
+	case <-ctx.Done():
+	}
+}
+
+// waitMoved waits until no page is leaving (another replica claimed each,
+// or its linger passed) or ctx ends. Pages still connected (ctx ended
+// before the Hub closed them) do not count.
+func (r *Router) waitMoved(ctx context.Context) {
+	for {
+		r.mu.Lock()
+		leaving := 0
+		for _, o := range r.pages {
+			if o.leaving != nil {
+				leaving++
+			}
+		}
+		moved := r.moved
+		r.mu.Unlock()
+		if leaving == 0 {
+			return
+		}
+		select {
+		case <-moved:
+		case <-ctx.Done():
+			return
+		case <-r.stopped: // Close
+			return
+		}
+	}
+}
+
+// stop ends routing once the Hub is closed (its first caller does the
+// work; others wait for it). It drains the page subscriptions: NATS stops
+// sending requests, and those already sent still reach r.reqs (the flush
+// makes sure); the dispatcher answers each of them ("moving", as the
+// Router is closed), and a second flush sends the answers before the
+// caller closes the NATS connection.
 func (r *Router) stop() {
 	r.mu.Lock()
-	for id, o := range r.pages {
-		o.sub.Unsubscribe()
-		delete(r.pages, id)
+	first := r.pages != nil
+	var subs []*nats.Subscription
+	for _, o := range r.pages {
+		if o.leaving != nil {
+			o.leaving.Stop()
+		}
+		subs = append(subs, o.sub)
 	}
+	r.pages = nil
 	r.mu.Unlock()
+	if !first {
+		<-r.stopped
+		return
+	}
+	for _, sub := range subs {
+		if sub.Drain() != nil {
+			sub.Unsubscribe()
+		}
+	}
 	r.claimSub.Unsubscribe()
 	if r.inbox != nil {
 		r.inbox.close()
 	}
 	r.nc.RemoveStatusListener(r.status)
+	r.nc.FlushTimeout(stopWait)
 	close(r.quit)
+	<-r.dispatched
+	r.serving.Wait() // the Hub is closed: its Sends end at once
+	r.nc.FlushTimeout(stopWait)
+	close(r.stopped)
 }
 
 // onConnect subscribes to the page's subject, then claims the page.
@@ -332,7 +489,12 @@ func (r *Router) onConnect(ci wsbridge.ConnectInfo) {
 		o = &owned{sub: sub}
 		r.pages[ci.ID] = o
 	}
+	if o.leaving != nil { // back before another replica claimed it
+		o.leaving.Stop()
+		o.leaving = nil
+	}
 	o.conn = ci.Conn
+	o.claimed = false
 	o.key = claimKey{r.clock.stamp(), r.opts.Replica, ci.Conn}
 	key := o.key
 	r.mu.Unlock()
@@ -396,16 +558,43 @@ func (r *Router) announceAll() {
 	}
 }
 
-// onDisconnect unsubscribes, unless a newer local connection holds the id.
+// onDisconnect marks the page leaving, unless a newer local connection
+// holds the id: its subscription stays until another replica claims the
+// page (see onClaim) or moveLinger passes.
 func (r *Router) onDisconnect(di wsbridge.DisconnectInfo) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	o := r.pages[di.ID]
-	if o == nil || o.conn != di.Conn || r.hub.Connected(di.ID) {
+	if o == nil || o.conn != di.Conn || o.leaving != nil || r.hub.Connected(di.ID) {
 		return
 	}
-	delete(r.pages, di.ID)
-	o.sub.Unsubscribe()
+	if o.claimed { // replaced by another replica: NATS routes there now
+		r.unsubscribe(di.ID, o)
+		return
+	}
+	o.leaving = time.AfterFunc(moveLinger, func() { r.moveOut(di.ID, o) })
+}
+
+// moveOut ends page id's subscription if it is still o and leaving.
+func (r *Router) moveOut(id string, o *owned) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.pages[id] != o || o.leaving == nil {
+		return
+	}
+	o.leaving.Stop()
+	r.unsubscribe(id, o)
+}
+
+// unsubscribe ends page id's subscription o: the requests NATS has
+// already handed to it are still answered ("moving"). r.mu is held.
+func (r *Router) unsubscribe(id string, o *owned) {
+	delete(r.pages, id)
+	if o.sub.Drain() != nil {
+		o.sub.Unsubscribe()
+	}
+	close(r.moved)
+	r.moved = make(chan struct{})
 }
 
 // onClaim closes this Hub's connection for a page another replica claimed
@@ -414,8 +603,10 @@ func (r *Router) onDisconnect(di wsbridge.DisconnectInfo) {
 // first announcement (claims are not stored anywhere).
 func (r *Router) onClaim(m *nats.Msg) {
 	// Unsubscribe does not wait for a running callback: Close waits here.
+	// A Shutdown still hears claims (until stop), to end the subscriptions
+	// of the pages it closed once they are claimed elsewhere.
 	r.mu.Lock()
-	if r.closed {
+	if r.pages == nil {
 		r.mu.Unlock()
 		return
 	}
@@ -449,6 +640,16 @@ func (r *Router) onClaim(m *nats.Msg) {
 		return
 	}
 	cmp, conn, key := o.key.compare(c.key()), o.conn, o.key
+	if o.leaving != nil {
+		r.mu.Unlock()
+		if cmp < 0 { // its new replica is subscribed: NATS routes there now
+			r.moveOut(c.ID, o)
+		}
+		return
+	}
+	if cmp < 0 {
+		o.claimed = true // see onDisconnect
+	}
 	r.mu.Unlock()
 	switch {
 	case cmp < 0:
@@ -461,21 +662,37 @@ func (r *Router) onClaim(m *nats.Msg) {
 }
 
 // dispatch hands each request to a goroutine of its own: the owning Hub
-// paces each page, so a request may wait its turn for a while.
+// paces each page, so a request may wait its turn for a while. Once
+// stopping, it answers what is left in r.reqs.
 func (r *Router) dispatch() {
 	defer r.wg.Done()
+	defer close(r.dispatched)
 	for {
 		select {
 		case <-r.quit:
-			return
+			for {
+				select {
+				case m := <-r.reqs:
+					r.serve(m)
+				default:
+					return
+				}
+			}
 		case m := <-r.reqs:
 			r.serve(m)
 		}
 	}
 }
 
-func (r *Router) serve(sealed *nats.Msg) {
-	m, sent, nonce, ok := r.openRequest(sealed)
+// runKey identifies a request being sent, for its withdrawal.
+func runKey(id, reqID string) string { return reqID + "\x00" + id }
+
+func (r *Router) serve(raw *nats.Msg) {
+	if r.isWithdrawal(raw) {
+		r.withdrawn(raw)
+		return
+	}
+	m, sealedAt, nonce, ok := r.openRequest(raw)
 	if !ok {
 		return // forged, tampered with, replayed: counted, never answered
 	}
@@ -486,79 +703,115 @@ func (r *Router) serve(sealed *nats.Msg) {
 	reqID, deadline, err := parseRequest(m)
 	if !ok || err != nil {
 		r.log.Warn("natsroute: malformed request", "err", err)
-		r.respond(m, newReply(statusInvalid, "natsroute: malformed request"))
+		r.respond(m, newReply(statusInvalid))
 		return
 	}
 	now := time.Now()
-	replyBy := deadline // the caller's: it waits for an answer until then
 	if limit := now.Add(r.opts.Timeout); deadline.After(limit) {
 		deadline = limit // the owner's bound, whatever the caller asked for
 	}
 	if !now.Before(deadline) {
-		return // its caller has given up: never deliver late
+		// Never deliver late; its caller waits a little longer than this
+		// deadline (replyMargin), so tell it nothing was sent.
+		r.respond(m, expiredReply())
+		return
 	}
 	r.mu.Lock()
 	if r.closed {
 		r.mu.Unlock()
-		r.respond(m, newReply(statusClosed, ""))
+		r.respond(m, movingReply())
 		return
 	}
-	e, first := r.dd.begin(requestKey(id, reqID, m.Data), nonce, sent, deadline, now)
+	e, first := r.dd.begin(requestKey(id, reqID, m.Data), nonce, sealedAt, deadline, now)
 	if e == nil || !first && r.repeats >= r.opts.MaxInFlight {
 		r.mu.Unlock()
-		r.respond(m, newReply(statusBusy, "natsroute: replica at MaxInFlight"))
+		r.respond(m, busyReply("natsroute: the page's replica is at its MaxInFlight; not sent"))
 		return
 	}
 	if first {
 		if busy := r.admit(id, len(m.Data)); busy != "" {
 			r.dd.abort(e)
 			r.mu.Unlock()
-			r.respond(m, newReply(statusBusy, busy))
+			r.respond(m, busyReply(busy))
 			return
 		}
 	} else {
 		r.repeats++
 	}
 	r.wg.Add(1)
-	r.mu.Unlock()
+	r.serving.Add(1)
 	if !first {
+		r.mu.Unlock()
 		go r.answerRepeat(m, e, deadline)
 		return
 	}
-	go r.deliver(m, id, e, deadline, replyBy)
+	// The withdrawal of this request comes through r.reqs after it, so
+	// its cancel is registered by then.
+	ctx, cancel := context.WithDeadline(context.Background(), deadline)
+	key := runKey(id, reqID)
+	r.running[key] = cancel
+	r.mu.Unlock()
+	go r.deliver(ctx, m, id, key, e)
 }
 
-// deliver sends one request's message through the Hub and answers it.
-// The send ends by deadline (the owner's bound); it is answered if the
-// caller still waits (replyBy).
-func (r *Router) deliver(m *nats.Msg, id string, e *entry, deadline, replyBy time.Time) {
+// withdrawn cancels the send of a request its caller withdrew, if this
+// replica is serving it; the Hub stops it if the message has not been
+// written yet, and the request's answer says which happened. A
+// withdrawal that does not verify is dropped and counted (see
+// openWithdrawal).
+func (r *Router) withdrawn(raw *nats.Msg) {
+	reqID, ok := r.openWithdrawal(raw)
+	if !ok {
+		return
+	}
+	id, ok := pageID(r.opts.Prefix, raw.Subject)
+	if !ok || reqID == "" {
+		return
+	}
+	r.mu.Lock()
+	cancel := r.running[runKey(id, reqID)]
+	r.mu.Unlock()
+	if cancel != nil {
+		cancel()
+	}
+}
+
+// deliver sends one request's message through the Hub (until ctx ends:
+// the owner's deadline, or a withdrawal) and answers it.
+func (r *Router) deliver(ctx context.Context, m *nats.Msg, id, key string, e *entry) {
 	defer r.wg.Done()
+	defer r.serving.Done()
 	msg, err := assistant.Decode(m.Data)
 	held := len(m.Data)
 	m.Data = nil // msg is all that is held from here
 	if err == nil {
-		ctx, cancel := context.WithDeadline(context.Background(), deadline)
 		err = r.hub.Sender(id).Send(ctx, msg)
-		cancel()
 	}
-	reply := replyTo(err)
-	status := reply.Header.Get(hdrStatus)
-	sent := status != statusNotConnected && status != statusClosed && status != statusTooManyPending &&
-		status != statusInvalid && status != statusTooLarge
+	reply, moving := replyTo(err)
+	d := assistant.DeliveryOf(err)
+	// Kept for dedupe unless certainly nothing reached the page's host: a
+	// new attempt after "nothing sent" may be served again.
+	sent := !moving && (d == assistant.Delivered || d == assistant.MaybeDelivered)
 	now := time.Now()
 	r.mu.Lock()
+	if c := r.running[key]; c != nil {
+		c()
+		delete(r.running, key)
+	}
 	r.dd.finish(e, reply, sent, now)
 	r.release(id, held)
 	r.mu.Unlock()
-	if now.Before(replyBy) {
-		r.respond(m, reply)
-	}
+	// Answered even past the deadline: the caller waits until its own,
+	// replyMargin later (or longer, if Options.Timeout clamped it here).
+	r.respond(m, reply)
 }
 
-// answerRepeat answers a repeated request id with the first one's result,
-// without sending again.
+// answerRepeat answers a repeated request with the first one's result,
+// without sending again. It waits for that result even while stopping:
+// the first one's send ends with the Hub, and stop waits for both.
 func (r *Router) answerRepeat(m *nats.Msg, e *entry, deadline time.Time) {
 	defer r.wg.Done()
+	defer r.serving.Done()
 	defer func() {
 		r.mu.Lock()
 		r.repeats--
@@ -570,7 +823,6 @@ func (r *Router) answerRepeat(m *nats.Msg, e *entry, deadline time.Time) {
 	case <-e.done:
 		r.respond(m, &nats.Msg{Header: e.reply.Header})
 	case <-t.C:
-	case <-r.quit:
 	}
 }
 
@@ -580,9 +832,9 @@ func (r *Router) answerRepeat(m *nats.Msg, e *entry, deadline time.Time) {
 func (r *Router) admit(id string, n int) (busy string) {
 	switch {
 	case r.perPage[id] >= r.opts.MaxPerPage:
-		return "natsroute: page's replica at MaxPerPage requests for it"
+		return "natsroute: the page's replica is at its MaxPerPage requests for it; not sent"
 	case r.held > 0 && r.held+n > r.opts.MaxHeldBytes:
-		return "natsroute: page's replica at MaxHeldBytes"
+		return "natsroute: the page's replica is at its MaxHeldBytes; not sent"
 	}
 	r.perPage[id]++
 	r.held += n

@@ -41,11 +41,13 @@ import (
 //	plaintext = sent(8, Unix ns, big endian) len replica len reqID
 //	            nheaders { len key, len(2) value } data
 //
-// with kind 'q' (request), 'r' (reply) or 'c' (claim), subject and reply
-// the NATS subjects it travels on (a reply's subject is the requester's
-// inbox for that one request), sent the sealing replica's clock, reqID
-// the request id (a reply carries its request's: a reply is bound to one
-// request and one inbox), and the headers and data of the message inside.
+// with kind 'q' (request), 'r' (reply), 'c' (claim) or 'w' (withdrawal),
+// subject and reply the NATS subjects it travels on (a reply's subject is
+// the requester's inbox for that one request; a withdrawal goes on its
+// request's page subject, with no reply), sent the sealing replica's
+// clock, reqID the request id (a reply or a withdrawal carries its
+// request's: it is bound to that one request), and the headers and data of
+// the message inside (a withdrawal has none).
 
 // MinKeySize is the minimum length of each of Options.Keys.
 const MinKeySize = 32
@@ -66,9 +68,10 @@ const (
 )
 
 const (
-	kindRequest = 'q'
-	kindReply   = 'r'
-	kindClaim   = 'c'
+	kindRequest  = 'q'
+	kindReply    = 'r'
+	kindClaim    = 'c'
+	kindWithdraw = 'w'
 )
 
 const sealPrefix = "n\x01"
@@ -333,4 +336,56 @@ func (r *Router) respond(req, reply *nats.Msg) {
 		return
 	}
 	r.nc.PublishMsg(m)
+}
+
+// withdraw asks the page's replica to drop request req (its caller's ctx
+// was canceled). It goes on the request's subject, after it, so the
+// replica that got the request gets this next (while one queue subscriber
+// holds the page). Sealed, it names the request id inside the seal: no
+// one without a key can withdraw a Send, and a copy replayed later names
+// a request whose Send has ended (request ids are never reused), or is
+// older than maxAge and dropped.
+func (r *Router) withdraw(req *nats.Msg) {
+	reqID := req.Header.Get(hdrRequest)
+	if r.keys == nil {
+		m := nats.NewMsg(req.Subject)
+		m.Header.Set(hdrRequest, reqID)
+		m.Header.Set(hdrWithdraw, "1")
+		r.nc.PublishMsg(m)
+		return
+	}
+	m, err := r.keys.seal(kindWithdraw, req.Subject, "", envelope{replica: r.opts.Replica, sent: time.Now(), reqID: reqID})
+	if err != nil {
+		r.log.Warn("natsroute: could not seal a withdrawal", "err", err)
+		return
+	}
+	r.nc.PublishMsg(m)
+}
+
+// isWithdrawal reports whether m, from a page subscription, is to be
+// read as a withdrawal: sealed, one without a reply subject (a request
+// always has one, inside its seal); in clear, one with the header.
+func (r *Router) isWithdrawal(m *nats.Msg) bool {
+	if r.keys == nil {
+		return m.Header.Get(hdrWithdraw) != ""
+	}
+	return m.Reply == ""
+}
+
+// openWithdrawal returns the request id a withdrawal names, if it
+// verifies (sealed as a withdrawal for its subject, within maxAge);
+// otherwise it is dropped and counted.
+func (r *Router) openWithdrawal(m *nats.Msg) (reqID string, ok bool) {
+	if r.keys == nil {
+		return m.Header.Get(hdrRequest), true
+	}
+	e, err := r.keys.open(kindWithdraw, m.Subject, "", m, time.Now())
+	if err == nil && (e.reqID == "" || len(e.header) != 0 || len(e.data) != 0) {
+		err = errors.New("malformed withdrawal")
+	}
+	if err != nil {
+		r.drop("withdrawal", err)
+		return "", false
+	}
+	return e.reqID, true
 }

@@ -624,3 +624,124 @@ func TestSendInFlightAcrossClose(t *testing.T) {
 	}
 	waitSubs(t, a.nc, 0)
 }
+
+// A caller's cancel withdraws its request (issue 16), and the withdrawal
+// is sealed like everything else: a withdrawal in clear, one sealed under
+// another key, or a captured request re-sent as a withdrawal is dropped
+// and counted, and a genuine withdrawal replayed names a Send that has
+// ended. None of them cancels a real Send that waits for its turn; a
+// withdrawal sealed under the key does (the control: the window is real).
+// The withdrawal used to travel in clear, unauthenticated: any client of
+// the account that knew (or guessed) a request id could cancel it.
+func TestWithdrawalAuthenticated(t *testing.T) {
+	c, a, b := twoReplicas(t, wsbridge.Options{}, Options{})
+	spy := c.connect(0, "spy")
+	seen := make(chan *nats.Msg, 64)
+	if _, err := spy.ChanSubscribe(pageSubject(DefaultPrefix, "p"), seen); err != nil {
+		t.Fatal(err)
+	}
+	spy.Flush()
+	var mu sync.Mutex
+	droppedAtPost := map[string]uint64{}
+	host := &wsbridgetest.Host{}
+	b.dial(t, "p", host, wsbridgetest.Options{BeforePost: func(data string) bool {
+		mu.Lock()
+		droppedAtPost[data] = b.r.Dropped()
+		mu.Unlock()
+		return false
+	}})
+	c.waitInterest(0, "p")
+	time.Sleep(50 * time.Millisecond) // the spy's interest, too
+	ctx := ctxT(t, 30*time.Second)
+	s := a.r.Sender("p")
+	k, _ := newKeyring([][]byte{testKey})
+	// next returns the next request (with its request id) or withdrawal
+	// the spy sees.
+	next := func(withdrawal bool) (*nats.Msg, string) {
+		t.Helper()
+		for {
+			select {
+			case m := <-seen:
+				if (m.Reply == "") != withdrawal {
+					continue
+				}
+				kind := byte(kindRequest)
+				if withdrawal {
+					kind = kindWithdraw
+				}
+				e, err := k.open(kind, m.Subject, m.Reply, m, time.Now())
+				if err != nil {
+					t.Fatalf("the spy could not open what it saw: %v", err)
+				}
+				return m, e.reqID
+			case <-time.After(10 * time.Second):
+				t.Fatalf("the spy saw no request (withdrawal %v)", withdrawal)
+			}
+		}
+	}
+	publish := func(m *nats.Msg) {
+		t.Helper()
+		if err := spy.PublishMsg(m); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	if err := s.Send(ctx, assistant.NewText("first")); err != nil {
+		t.Fatal(err)
+	}
+	next(false)
+	// A genuine withdrawal, captured: the next slot is about a second
+	// away, so the cancel comes first.
+	wctx, cancel := context.WithCancel(ctx)
+	time.AfterFunc(300*time.Millisecond, cancel)
+	if err := s.Send(wctx, assistant.NewText("withdrawn")); !errors.Is(err, context.Canceled) || errors.Is(err, ErrTimeout) || assistant.DeliveryOf(err) != assistant.NotDelivered {
+		t.Fatalf("canceled Send = %v (%v), want the owner's context.Canceled, NotDelivered", err, assistant.DeliveryOf(err))
+	}
+	_, oldID := next(false)
+	captured, wid := next(true)
+	if wid != oldID {
+		t.Fatalf("the withdrawal names %q, its request %q", wid, oldID)
+	}
+
+	// A real Send waits for its turn while the forgeries arrive.
+	dropped := b.r.Dropped()
+	realErr := make(chan error, 1)
+	go func() { realErr <- s.Send(ctx, assistant.NewText("real")) }()
+	req, reqID := next(false)
+	publish(&nats.Msg{Subject: captured.Subject, Data: captured.Data}) // replayed: names the ended Send
+	inClear := nats.NewMsg(req.Subject)                                // as the withdrawal used to travel
+	inClear.Header.Set(hdrRequest, reqID)
+	inClear.Header.Set(hdrWithdraw, "1")
+	publish(inClear)
+	publish(sealed(t, bytes.Repeat([]byte("k"), MinKeySize), kindWithdraw, req.Subject, "", "a", reqID, nil, nil))
+	publish(&nats.Msg{Subject: req.Subject, Data: req.Data}) // the request itself, without its reply subject
+	spy.Flush()
+	if err := <-realErr; err != nil {
+		t.Fatalf("real Send = %v, want nil: a forged or replayed withdrawal canceled it", err)
+	}
+	mu.Lock()
+	atPost, ok := droppedAtPost[wireOf("real")]
+	mu.Unlock()
+	if !ok || atPost != dropped+3 {
+		t.Errorf("dropped %d messages before the real message was posted, want 3 (the forgeries came too late to test anything)", atPost-dropped)
+	}
+
+	// The control: a withdrawal sealed under the key cancels.
+	ctlErr := make(chan error, 1)
+	go func() { ctlErr <- s.Send(ctx, assistant.NewText("control")) }()
+	req, reqID = next(false)
+	publish(sealed(t, testKey, kindWithdraw, req.Subject, "", "a", reqID, nil, nil))
+	if err := <-ctlErr; !errors.Is(err, context.Canceled) || assistant.DeliveryOf(err) != assistant.NotDelivered {
+		t.Errorf("Send withdrawn by a key holder = %v (%v), want the owner's context.Canceled, NotDelivered", err, assistant.DeliveryOf(err))
+	}
+	var posts []string
+	for _, p := range host.Posts() {
+		posts = append(posts, p.Data)
+	}
+	if want := []string{wireOf("first"), wireOf("real")}; !cmp.Equal(posts, want) {
+		t.Errorf("posts %q, want %q", posts, want)
+	}
+	if d := b.r.Dropped(); d != dropped+3 {
+		t.Errorf("dropped %d in all, want 3", d-dropped)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 
+	"github.com/imworkspace/assistant"
 	"github.com/imworkspace/assistant/wsbridge"
 )
 
@@ -51,7 +52,7 @@ func Hooks(opts ...Option) (wsbridge.Hooks, error) {
 	conns, err1 := m.Int64UpDownCounter("wsbridge.connections",
 		metric.WithUnit("{connection}"), metric.WithDescription("Pages connected to the Hub."))
 	sends, err2 := m.Int64Counter("wsbridge.sends",
-		metric.WithUnit("{send}"), metric.WithDescription("Sends that returned, by outcome."))
+		metric.WithUnit("{send}"), metric.WithDescription("Sends that returned, by outcome and delivery."))
 	dur, err3 := m.Float64Histogram("wsbridge.send.duration",
 		metric.WithUnit("s"), metric.WithDescription("Duration of a Send, waiting for the page's turn included."),
 		metric.WithExplicitBucketBoundaries(durationBuckets...))
@@ -63,12 +64,15 @@ func Hooks(opts ...Option) (wsbridge.Hooks, error) {
 
 	// Attribute sets and option slices are made once, so that recording
 	// does not allocate.
-	var addOutcome [256][]metric.AddOption
+	var addOutcome [256][numDeliveries][]metric.AddOption
 	var recordOutcome [256][]metric.RecordOption
 	for i := range addOutcome {
-		o := metric.WithAttributeSet(attribute.NewSet(attribute.String("outcome", wsbridge.Outcome(i).String())))
-		addOutcome[i] = []metric.AddOption{o}
-		recordOutcome[i] = []metric.RecordOption{o}
+		outcome := attribute.String("outcome", wsbridge.Outcome(i).String())
+		recordOutcome[i] = []metric.RecordOption{metric.WithAttributeSet(attribute.NewSet(outcome))}
+		for d := range numDeliveries {
+			set := attribute.NewSet(outcome, attribute.String("delivery", deliveryName(d)))
+			addOutcome[i][d] = []metric.AddOption{metric.WithAttributeSet(set)}
+		}
 	}
 	protocol := []metric.AddOption{metric.WithAttributeSet(attribute.NewSet(attribute.String("kind", "protocol")))}
 	refused := []metric.AddOption{metric.WithAttributeSet(attribute.NewSet(attribute.String("kind", "refused")))}
@@ -78,7 +82,7 @@ func Hooks(opts ...Option) (wsbridge.Hooks, error) {
 		Connect:    func(wsbridge.ConnectInfo) { conns.Add(ctx, 1) },
 		Disconnect: func(wsbridge.DisconnectInfo) { conns.Add(ctx, -1) },
 		Send: func(i wsbridge.SendInfo) {
-			sends.Add(ctx, 1, addOutcome[i.Outcome]...)
+			sends.Add(ctx, 1, addOutcome[i.Outcome][deliveryIndex(i.Delivery)]...)
 			dur.Record(ctx, i.Duration.Seconds(), recordOutcome[i.Outcome]...)
 		},
 		Violation: func(i wsbridge.ViolationInfo) {
@@ -89,4 +93,22 @@ func Hooks(opts ...Option) (wsbridge.Hooks, error) {
 			}
 		},
 	}, nil
+}
+
+// The "delivery" values: the four assistant.Delivery names, and "unknown"
+// for any other value, so that the attribute's cardinality stays fixed.
+const numDeliveries = int(assistant.Rejected) + 2
+
+func deliveryIndex(d assistant.Delivery) int {
+	if d < 0 || int(d) >= numDeliveries-1 {
+		return numDeliveries - 1
+	}
+	return int(d)
+}
+
+func deliveryName(i int) string {
+	if i == numDeliveries-1 {
+		return "unknown"
+	}
+	return assistant.Delivery(i).String()
 }

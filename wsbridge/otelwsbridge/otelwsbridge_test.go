@@ -77,21 +77,30 @@ func TestHooksRecord(t *testing.T) {
 	h.Connect(wsbridge.ConnectInfo{ID: "conv-1", Conn: 1})
 	h.Connect(wsbridge.ConnectInfo{ID: "conv-2", Conn: 2})
 	h.Disconnect(wsbridge.DisconnectInfo{ID: "conv-1", Conn: 1, Cause: wsbridge.ErrReplaced})
-	h.Send(wsbridge.SendInfo{ID: "conv-2", Outcome: wsbridge.OutcomeAcked, Duration: 500 * time.Millisecond, Bytes: 10})
-	h.Send(wsbridge.SendInfo{ID: "conv-2", Outcome: wsbridge.OutcomeAcked, Duration: 1250 * time.Millisecond, Bytes: 10})
-	h.Send(wsbridge.SendInfo{ID: "conv-3", Outcome: wsbridge.OutcomeNotConnected, Duration: time.Millisecond})
+	h.Send(wsbridge.SendInfo{ID: "conv-2", Outcome: wsbridge.OutcomeAcked, Delivery: assistant.Delivered, Duration: 500 * time.Millisecond, Bytes: 10})
+	h.Send(wsbridge.SendInfo{ID: "conv-2", Outcome: wsbridge.OutcomeAcked, Delivery: assistant.Delivered, Duration: 1250 * time.Millisecond, Bytes: 10})
+	h.Send(wsbridge.SendInfo{ID: "conv-3", Outcome: wsbridge.OutcomeNotConnected, Delivery: assistant.NotDelivered, Duration: time.Millisecond})
+	// A ctx that ended before the write, and one that ended waiting for
+	// the ack: the same outcome, told apart by delivery.
+	h.Send(wsbridge.SendInfo{ID: "conv-2", Outcome: wsbridge.OutcomeCanceled, Delivery: assistant.NotDelivered, Duration: time.Second})
+	h.Send(wsbridge.SendInfo{ID: "conv-2", Outcome: wsbridge.OutcomeCanceled, Delivery: assistant.MaybeDelivered, Duration: time.Second})
+	h.Send(wsbridge.SendInfo{ID: "conv-2", Outcome: wsbridge.OutcomeCanceled, Delivery: assistant.Delivery(42), Duration: time.Second})
 	h.Violation(wsbridge.ViolationInfo{ID: "conv-2", Err: fmt.Errorf("x: %w", wsbridge.ErrProtocol)})
 	h.Violation(wsbridge.ViolationInfo{Err: wsbridge.ErrBadID})
 	h.Violation(wsbridge.ViolationInfo{ID: "conv-4", Err: wsbridge.ErrUnauthenticated})
 
 	want := map[string]string{
-		"wsbridge.connections{}":                        "1",
-		"wsbridge.sends{outcome=acked}":                 "2",
-		"wsbridge.sends{outcome=not_connected}":         "1",
-		"wsbridge.send.duration{outcome=acked}":         "2/1.75",
-		"wsbridge.send.duration{outcome=not_connected}": "1/0.001",
-		"wsbridge.violations{kind=protocol}":            "1",
-		"wsbridge.violations{kind=refused}":             "2",
+		"wsbridge.connections{}":                                       "1",
+		"wsbridge.sends{delivery=delivered,outcome=acked}":             "2",
+		"wsbridge.sends{delivery=not_delivered,outcome=not_connected}": "1",
+		"wsbridge.sends{delivery=not_delivered,outcome=canceled}":      "1",
+		"wsbridge.sends{delivery=maybe_delivered,outcome=canceled}":    "1",
+		"wsbridge.sends{delivery=unknown,outcome=canceled}":            "1",
+		"wsbridge.send.duration{outcome=acked}":                        "2/1.75",
+		"wsbridge.send.duration{outcome=not_connected}":                "1/0.001",
+		"wsbridge.send.duration{outcome=canceled}":                     "3/3",
+		"wsbridge.violations{kind=protocol}":                           "1",
+		"wsbridge.violations{kind=refused}":                            "2",
 	}
 	if diff := cmp.Diff(want, points(t, reader)); diff != "" {
 		t.Errorf("metrics (-want +got):\n%s", diff)
@@ -185,7 +194,7 @@ func TestWithHub(t *testing.T) {
 	page.Close(websocket.StatusNormalClosure, "")
 	<-disconnected
 	got := points(t, reader)
-	for _, k := range []string{"wsbridge.connections{}", "wsbridge.sends{outcome=acked}"} {
+	for _, k := range []string{"wsbridge.connections{}", "wsbridge.sends{delivery=delivered,outcome=acked}"} {
 		if want := map[bool]string{true: "0", false: "1"}[k == "wsbridge.connections{}"]; got[k] != want {
 			t.Errorf("%s = %q, want %s (all: %v)", k, got[k], want, got)
 		}

@@ -4,6 +4,7 @@
 package natsroute_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net/http"
@@ -53,6 +54,10 @@ func startCluster(t testing.TB) []*server.Server {
 	return servers
 }
 
+// routeKey is the replicas' shared secret: what they exchange on NATS is
+// sealed with it.
+var routeKey = bytes.Repeat([]byte("r"), natsroute.MinKeySize)
+
 // replica is one service replica: a Router on its own NATS connection to
 // server s, its Hub and bridge.js behind an HTTP server.
 type replica struct {
@@ -68,7 +73,7 @@ func startReplica(t testing.TB, s *server.Server, name string, hubOpts wsbridge.
 	}
 	t.Cleanup(nc.Close)
 	hubOpts.InsecureSkipAuthentication = true // test pages; wsbridge's e2e tests use tokens
-	r, err := natsroute.New(nc, hubOpts, natsroute.Options{Replica: name})
+	r, err := natsroute.New(nc, hubOpts, natsroute.Options{Replica: name, Keys: [][]byte{routeKey}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,7 +115,10 @@ func TestBrowserCrossReplica(t *testing.T) {
 		tab := browser.New(t, e, 90*time.Second)
 		servers := startCluster(t)
 		srv := hostpage.NewServers(t)
-		hubOpts := wsbridge.Options{OriginPatterns: []string{strings.TrimPrefix(srv.CompOrigin, "http://")}}
+		hubOpts := wsbridge.Options{
+			OriginPatterns: []string{strings.TrimPrefix(srv.CompOrigin, "http://")},
+			OnError:        func(id string, err error) { t.Logf("hub: page %q: %v", id, err) },
+		}
 		a := startReplica(t, servers[0], "a", hubOpts)
 		b := startReplica(t, servers[1], "b", hubOpts)
 		waitClaimsMeshed(t, servers, 2)

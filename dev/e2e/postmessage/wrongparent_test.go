@@ -1,9 +1,5 @@
-//go:build wrongparent
-
 // Issue 21's tests: postmessage checks location.ancestorOrigins[0] against
-// its target before each post. They need postmessage.ErrWrongParent and
-// *postmessage.WrongParentError (the delivery branch); run them with
-// go test -tags wrongparent, which also builds the component with the tag.
+// its target before each post.
 
 package postmessage_test
 
@@ -31,7 +27,7 @@ import (
 // the defence there, TestBrowserCSPFrameAncestors). The same component
 // framed directly by the workspace delivers.
 func TestBrowserWrongParent(t *testing.T) {
-	srv := serve(t, "./testdata/component", componentPage, "wrongparent")
+	srv := serve(t, "./testdata/component", componentPage)
 	for _, e := range append(browser.Engines(), browser.FirefoxNoAncestorOrigins) {
 		t.Run(e.Name, func(t *testing.T) {
 			tab := browser.New(t, e, 2*time.Minute)

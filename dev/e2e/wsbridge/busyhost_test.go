@@ -70,9 +70,13 @@ func sendPaced(t *testing.T, b *setup, n int) {
 	minGap := hostpage.CheckGaps(t, recs)
 	span := recs[n-1].T - recs[0].T
 	slot := assistant.DefaultInterval + assistant.DefaultMargin
-	limit := time.Duration(n-1)*slot + 500*time.Millisecond
+	// 100 ms per gap on average over the default pace: a pacing
+	// regression (a doubled limiter, a larger margin) adds at least that;
+	// a loaded 2-core VM's late timers added 11-46 ms per gap in both
+	// engines, so load alone does not fail this bound.
+	limit := time.Duration(n-1) * (slot + 100*time.Millisecond)
 	if span > float64(limit.Milliseconds()) {
-		t.Errorf("host received %d messages in %.1f ms, want <= %d ms (%d × %v + 0.5 s)", n, span, limit.Milliseconds(), n-1, slot)
+		t.Errorf("host received %d messages in %.1f ms, want <= %d ms (%d × (%v + 100 ms))", n, span, limit.Milliseconds(), n-1, slot)
 	}
 	t.Logf("%s: %d messages in %.1f ms, smallest gap %.1f ms", b.tab.Engine().Name, n, span, minGap)
 	hostpage.Note(t)

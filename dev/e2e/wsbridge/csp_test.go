@@ -2,6 +2,7 @@ package wsbridge_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -71,8 +72,8 @@ func TestBrowserCSPFrameAncestors(t *testing.T) {
 			sctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 			defer cancel()
 			err := hub.Sender("conv-1").Send(sctx, assistant.NewText("for the workspace only"))
-			if err == nil || assistant.DeliveryOf(err) == assistant.Delivered {
-				t.Errorf("Send to the page framed by a foreign origin = %v (%v), want an error that is not Delivered", err, assistant.DeliveryOf(err))
+			if !errors.Is(err, wsbridge.ErrNotConnected) || assistant.DeliveryOf(err) != assistant.NotDelivered {
+				t.Errorf("Send to the page framed by a foreign origin = %v (%v), want ErrNotConnected, NotDelivered", err, assistant.DeliveryOf(err))
 			}
 			if n := scriptFetches.Load(); n != 0 {
 				t.Errorf("bridge.js fetched %d times: the blocked page ran", n)

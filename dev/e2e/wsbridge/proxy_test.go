@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -63,8 +64,16 @@ func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p.wg.Add(1)
 	defer p.wg.Done()
 	ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
+	// The page's token travels as a subprotocol entry: pass the offer on.
+	var offered []string
+	for _, h := range r.Header.Values("Sec-WebSocket-Protocol") {
+		for _, p := range strings.Split(h, ",") {
+			offered = append(offered, strings.TrimSpace(p))
+		}
+	}
 	up, resp, err := websocket.Dial(ctx, p.upstream+"?"+r.URL.RawQuery, &websocket.DialOptions{
-		HTTPHeader: http.Header{"Origin": r.Header["Origin"]},
+		HTTPHeader:   http.Header{"Origin": r.Header["Origin"]},
+		Subprotocols: offered,
 	})
 	cancel()
 	if err != nil {
@@ -76,7 +85,7 @@ func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// The Hub checked the Origin; the proxy passes it on.
-	down, err := websocket.Accept(w, r, &websocket.AcceptOptions{InsecureSkipVerify: true})
+	down, err := websocket.Accept(w, r, &websocket.AcceptOptions{InsecureSkipVerify: true, Subprotocols: []string{up.Subprotocol()}})
 	if err != nil {
 		up.CloseNow()
 		return

@@ -47,6 +47,9 @@ func TestBrowserWrongParent(t *testing.T) {
 				if !errors.Is(err, wsbridge.ErrRefused) || !errors.As(err, &refused) || refused.Reason != wsbridge.ReasonWrongParent {
 					t.Fatalf("Send from a page framed by a foreign origin (%q) = %v, want ErrRefused (%s)", ancestors, err, wsbridge.ReasonWrongParent)
 				}
+				if d := assistant.DeliveryOf(err); d != assistant.Rejected {
+					t.Errorf("DeliveryOf(%v) = %v, want Rejected", err, d)
+				}
 				// Refused at once, not after the pacing interval or AckTimeout.
 				t.Logf("%s: refused after %v", e.Name, time.Since(start))
 			} else if err != nil {
@@ -102,6 +105,9 @@ func TestBrowserRefusals(t *testing.T) {
 				var refused *wsbridge.RefusedError
 				if !errors.As(err, &refused) || refused.Reason != tc.reason || !errors.Is(err, wsbridge.ErrRefused) {
 					t.Errorf("Send = %v, want a refusal (%s)", err, tc.reason)
+				}
+				if d := assistant.DeliveryOf(err); d != assistant.Rejected {
+					t.Errorf("DeliveryOf(%v) = %v, want Rejected", err, d)
 				}
 			})
 		}

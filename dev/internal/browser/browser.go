@@ -47,6 +47,14 @@
 // firefox-esr), and a skip there would hide a broken set-up. $CHROMIUM and
 // $FIREFOX name the executables instead of a PATH lookup.
 //
+// Firefox ESR 153 exposes location.ancestorOrigins, as Chromium does; run a
+// test also in FirefoxNoAncestorOrigins for what a page does where the
+// browser hides its parent's origin (older Firefox). Engine.WithPrefs makes
+// other Firefox variants. Pages shared by the tests: dev/internal/hostpage
+// (a workspace host page and a bridge.js component page) and the Go WASM
+// component dev/e2e/postmessage/testdata/component; Chromium's flags are
+// ChromiumFlags, for code that drives chromedp itself.
+//
 // Timing: both engines start without timer throttling of background pages
 // and frames (Chromium flags; Firefox prefs, see firefoxPrefs), so host-page
 // measurements reflect the code under test. Browser tests are timing tests:

@@ -36,9 +36,9 @@ function reloadComponent() {
 <iframe id="c" src="{{.CompURL}}"></iframe>`
 
 // Component is a component page that loads bridge.js. Data: HubURL, WSURL,
-// ID, HostOrigin (its data-target-origin), Token.
+// ID, HostOrigin (its data-target-origin), Token (optional).
 const Component = `<!doctype html><title>component</title>
-<script src="{{.HubURL}}/bridge.js" data-url="{{.WSURL}}" data-id="{{.ID}}" data-target-origin="{{.HostOrigin}}" data-token="{{.Token}}"></script>`
+<script src="{{.HubURL}}/bridge.js" data-url="{{.WSURL}}" data-id="{{.ID}}" data-target-origin="{{.HostOrigin}}"{{with .Token}} data-token="{{.}}"{{end}}></script>`
 
 // LongTasks, formatted with a maximum L in ms, makes a page busy as a heavy
 // single-page app is: a long task of a random 0-L ms every 150-400 ms.

@@ -1,4 +1,4 @@
-//go:build js && wasm && wrongparent
+//go:build js && wasm
 
 package main
 
