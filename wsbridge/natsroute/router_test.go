@@ -378,17 +378,30 @@ func TestShutdownDrains(t *testing.T) {
 		t.Errorf("Shutdown = %v", err)
 	}
 	wg.Wait()
+	// The first Send was in progress: it finishes. The second may still
+	// have been waiting for the owner to take it when Shutdown began
+	// (more often under -race); it is then answered "moving", finds the
+	// page nowhere and fails as NotDelivered, never ambiguously. Every nil
+	// is a post, and no post is without its nil.
+	if errs[0] != nil {
+		t.Errorf("Send 0 = %v, want nil", errs[0])
+	}
+	nils := 0
 	for i, err := range errs {
-		if err != nil {
-			t.Errorf("Send %d = %v, want nil", i, err)
+		switch d := assistant.DeliveryOf(err); d {
+		case assistant.Delivered:
+			nils++
+		case assistant.NotDelivered:
+		default:
+			t.Errorf("Send %d = %v (%v), want nil or NotDelivered", i, err, d)
 		}
 	}
 	<-p.Done()
 	if code := p.CloseStatus(context.Background()); code != websocket.StatusGoingAway {
 		t.Errorf("page closed with %v, want StatusGoingAway", code)
 	}
-	if n := len(host.Posts()); n != 2 {
-		t.Errorf("host got %d posts, want 2", n)
+	if n := len(host.Posts()); n != nils {
+		t.Errorf("host got %d posts for %d nil Sends", n, nils)
 	}
 	if err := a.r.Sender("p").Send(ctx, assistant.NewText("x")); !errors.Is(err, ErrClosed) {
 		t.Errorf("Send after Shutdown = %v, want ErrClosed", err)
