@@ -378,14 +378,11 @@ func TestShutdownDrains(t *testing.T) {
 		t.Errorf("Shutdown = %v", err)
 	}
 	wg.Wait()
-	// The first Send was in progress: it finishes. The second may still
+	// The Send posted first was in progress: it finishes. The other may still
 	// have been waiting for the owner to take it when Shutdown began
 	// (more often under -race); it is then answered "moving", finds the
 	// page nowhere and fails as NotDelivered, never ambiguously. Every nil
 	// is a post, and no post is without its nil.
-	if errs[0] != nil {
-		t.Errorf("Send 0 = %v, want nil", errs[0])
-	}
 	nils := 0
 	for i, err := range errs {
 		switch d := assistant.DeliveryOf(err); d {
@@ -395,6 +392,9 @@ func TestShutdownDrains(t *testing.T) {
 		default:
 			t.Errorf("Send %d = %v (%v), want nil or NotDelivered", i, err, d)
 		}
+	}
+	if nils == 0 {
+		t.Errorf("no Send returned nil; the one posted before Shutdown must (errors: %v)", errs)
 	}
 	<-p.Done()
 	if code := p.CloseStatus(context.Background()); code != websocket.StatusGoingAway {
